@@ -1,0 +1,3 @@
+"""PQA Digest: the quarterly performance digest of a local safeguarding children partnership."""
+
+__version__ = "0.1.0"

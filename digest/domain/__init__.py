@@ -1,0 +1,1 @@
+"""The words of the field, shared by every stage: the dataset, periods, areas and findings."""
