@@ -1,0 +1,1 @@
+"""Safe reading of uploaded workbooks: check the container, then parse in a guarded child."""
