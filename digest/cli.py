@@ -1,0 +1,280 @@
+"""The ``digest`` command: templates, ingest, and what the store holds.
+
+Exit codes: 0 success; 1 a file was not accepted (or another expected failure); 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from digest.domain.areas import AreaError, find_area, home_area
+from digest.domain.dataset import load_dataset
+from digest.domain.findings import Finding
+from digest.domain.periods import Period, PeriodError
+from digest.domain.timestamps import uk_time
+from digest.ingest import IngestResult, ingest
+from digest.store.database import StoreError, connect, database_path
+from digest.store.returns import ReturnsStore
+from digest.validate.rules import WHOLE_RETURN, Submitting
+from digest.workbook.template import build_template
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class UsageError(Exception):
+    """A command-line argument that is not acceptable (exit code 2)."""
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except PeriodError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _area(text: str) -> str:
+    try:
+        return find_area(text).ons_code
+    except AreaError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _agency(text: str) -> str:
+    try:
+        return load_dataset().agency(text.strip().upper()).code
+    except KeyError as error:
+        raise argparse.ArgumentTypeError(error.args[0]) from None
+
+
+def _explanation(text: str) -> tuple[str, str]:
+    code, sep, reason = text.partition("=")
+    if not sep or not code.strip() or not reason.strip():
+        raise argparse.ArgumentTypeError(
+            f"'{text[:40]}' is not CODE=TEXT, for example --explain "
+            "'CSC.S47=A new MASH threshold since July'."
+        )
+    return code.strip().upper(), reason.strip()
+
+
+def _store(args: argparse.Namespace) -> ReturnsStore:
+    return ReturnsStore(connect(database_path(args.db)))
+
+
+def _user() -> str:
+    return os.environ.get("DIGEST_USER") or getpass.getuser()
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _show_finding(finding: Finding) -> str:
+    where = finding.location or "whole file"
+    code = f" [{finding.code}]" if finding.code else ""
+    return f"  {finding.severity:<5}  {where}{code}: {finding.message}"
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    """Write the return template for an agency, area and quarter."""
+    dataset = load_dataset()
+    agency = dataset.agency(args.agency)
+    area = find_area(args.area) if args.area else home_area()
+    previous: dict[str, float | str] = {}
+    path = database_path(args.db)
+    if path.exists():
+        try:
+            stored = ReturnsStore(connect(path)).current_values(
+                agency.code, area.ons_code, args.period.previous()
+            )
+        except StoreError as error:
+            print(f"note: last quarter's figures are not shown ({error})", file=sys.stderr)
+        else:
+            previous = {v.code: v.value if v.value is not None else v.status for v in stored}
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"The template is an .xlsx workbook: name it like {out.stem}.xlsx")
+    out.write_bytes(build_template(dataset, agency, area, args.period, previous))
+    print(f"Wrote the {agency.code} return template for {area.name}, {args.period} to {out}")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Read, validate and store return workbooks."""
+    store = _store(args)
+    submitting = Submitting(agency=args.agency, area=args.area, period=args.period)
+    explanations = dict(args.explain or [])
+    measures = load_dataset().measures
+    unknown = sorted(c for c in explanations if c != WHOLE_RETURN and c not in measures)
+    if unknown:
+        raise UsageError(
+            f"--explain names {', '.join(unknown)}, which is not a measure code "
+            f"(or {WHOLE_RETURN} for the whole return)."
+        )
+    results: list[IngestResult] = []
+    for name in args.files:
+        path = Path(name)
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            results.append(
+                IngestResult(
+                    file=name,
+                    outcome="rejected",
+                    message=f"{name} could not be opened: {error.strerror}.",
+                    findings=[Finding("error", "file.missing", f"{error.strerror}.")],
+                )
+            )
+            continue
+        results.append(
+            ingest(
+                store,
+                content,
+                path.name,
+                submitted_by=_user(),
+                submitting=submitting,
+                explanations=explanations,
+                dry_run=args.dry_run,
+            )
+        )
+    if args.json:
+        _print_json([r.to_dict() for r in results])
+    else:
+        for result in results:
+            print(result.message)
+            for finding in result.findings:
+                print(_show_finding(finding))
+    return 0 if all(r.outcome != "rejected" for r in results) else 1
+
+
+def cmd_returns(args: argparse.Namespace) -> int:
+    """List the stored submissions and their versions."""
+    submissions = _store(args).submissions(period=args.period, area=args.area)
+    if args.json:
+        _print_json([s.to_dict() for s in submissions])
+        return 0
+    if not submissions:
+        print("No returns are stored for that choice.")
+        return 0
+    print(
+        f"{'period':<11} {'area':<10} {'agency':<7} {'ver':>3}  {'status':<10} "
+        f"{'submitted (UK time)':<18}  by"
+    )
+    for s in submissions:
+        print(
+            f"{s.period!s:<11} {s.area:<10} {s.agency:<7} {s.version:>3}  {s.status:<10} "
+            f"{uk_time(s.submitted_at):<18}  {s.submitted_by}"
+        )
+    return 0
+
+
+def cmd_values(args: argparse.Namespace) -> int:
+    """Print the current figures of one return, each with its sheet and cell."""
+    area = args.area or home_area().ons_code
+    store = _store(args)
+    current = store.current(args.agency, area, args.period)
+    values = [] if current is None else store.values(current.id)
+    if args.json:
+        _print_json([v.to_dict() for v in values])
+        return 0
+    if current is None:
+        print(f"No {args.agency} return is stored for {area}, {args.period}.")
+        return 1
+    print(
+        f"{args.agency} return for {area}, {args.period}: version {current.version}, "
+        f"submitted {uk_time(current.submitted_at)} by {current.submitted_by}"
+    )
+    for v in values:
+        shown = v.status if v.value is None else f"{v.value:,.0f}"
+        print(f"  {v.code:<30} {shown:>10}   {v.sheet}!{v.cell}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Build the demo database of synthetic returns."""
+    from digest.demo import build_demo_database
+
+    path = database_path(args.db)
+    summary = build_demo_database(path, replace=args.replace)
+    print(summary)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``digest`` command."""
+    parser = argparse.ArgumentParser(
+        prog="digest",
+        description="PQA Digest: the partnership's quarterly performance digest.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--db", help="the DuckDB file (default: $DIGEST_DB or data/digest.duckdb)")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    template = add(
+        "template", cmd_template, "Write the Excel return template for one agency and quarter."
+    )
+    template.add_argument("--agency", required=True, type=_agency, help="agency code, e.g. CSC")
+    template.add_argument("--period", required=True, type=_period, help="e.g. '2025-26 Q2'")
+    template.add_argument("--area", type=_area, help="ONS code (default: the partnership's area)")
+    template.add_argument("--out", required=True, help="the .xlsx file to write")
+
+    ingest_cmd = add(
+        "ingest", cmd_ingest, "Check return workbooks and store each accepted one as a new version."
+    )
+    ingest_cmd.add_argument("files", nargs="+", metavar="FILE", help="filled-in templates")
+    ingest_cmd.add_argument("--dry-run", action="store_true", help="check only; store nothing")
+    ingest_cmd.add_argument(
+        "--explain",
+        action="append",
+        type=_explanation,
+        metavar="CODE=TEXT",
+        help="explain a query (CODE is a measure code, or RETURN for the "
+        "whole return); may be repeated",
+    )
+    ingest_cmd.add_argument("--json", action="store_true", help="print the results as JSON")
+    ingest_cmd.add_argument("--agency", type=_agency, help="refuse a file for another agency")
+    ingest_cmd.add_argument("--area", type=_area, help="refuse a file for another area")
+    ingest_cmd.add_argument("--period", type=_period, help="refuse a file for another quarter")
+
+    returns = add("returns", cmd_returns, "List stored returns and their versions.")
+    returns.add_argument("--period", type=_period)
+    returns.add_argument("--area", type=_area)
+    returns.add_argument("--json", action="store_true")
+
+    values = add("values", cmd_values, "Print the current figures of one return.")
+    values.add_argument("--agency", required=True, type=_agency)
+    values.add_argument("--period", required=True, type=_period)
+    values.add_argument("--area", type=_area, help="ONS code (default: the partnership's area)")
+    values.add_argument("--json", action="store_true")
+
+    demo = add("demo", cmd_demo, "Build the demo database of synthetic returns.")
+    demo.add_argument("--replace", action="store_true", help="rebuild it if it exists")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``digest`` command; returns its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except UsageError as error:
+        parser.error(str(error))
+    except StoreError as error:
+        print(f"digest: {error}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Submitting a return: read the workbook safely, validate it, store it as the next version.
+
+This is the one path by which figures enter the store, used by ``digest ingest``, the app's upload
+page and the demo. It never raises on a bad file: the result says what happened and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from digest.domain.dataset import Dataset, load_dataset
+from digest.domain.findings import Finding
+from digest.domain.timestamps import uk_time
+from digest.read.errors import UnreadableWorkbook
+from digest.read.safe import read_workbook
+from digest.store.returns import NewSubmission, ReturnsStore, Submission
+from digest.validate.rules import (
+    RULESET_VERSION,
+    WHOLE_RETURN,
+    Submitting,
+    ValidatedReturn,
+    validate_return,
+)
+
+Outcome = Literal["accepted", "rejected", "unchanged"]
+
+MAX_NAME = 120
+
+
+@dataclass
+class IngestResult:
+    """What happened to one file."""
+
+    file: str
+    outcome: Outcome
+    message: str
+    agency: str | None = None
+    area: str | None = None
+    period: str | None = None
+    version: int | None = None
+    dry_run: bool = False
+    findings: list[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as the JSON object ``digest ingest --json`` prints."""
+        return {
+            "file": self.file,
+            "outcome": self.outcome,
+            "message": self.message,
+            "agency": self.agency,
+            "area": self.area,
+            "period": self.period,
+            "version": self.version,
+            "dry_run": self.dry_run,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def display_name(name: str) -> str:
+    """A file name safe to store and show: no folders, control or direction characters."""
+    base = re.split(r"[\\/]", name)[-1]
+    cleaned = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    cleaned = cleaned.strip() or "upload.xlsx"
+    return cleaned if len(cleaned) <= MAX_NAME else cleaned[: MAX_NAME - 3] + "..."
+
+
+def ingest(
+    store: ReturnsStore,
+    content: bytes,
+    file_name: str,
+    *,
+    submitted_by: str,
+    submitting: Submitting | None = None,
+    explanations: dict[str, str] | None = None,
+    dry_run: bool = False,
+    dataset: Dataset | None = None,
+) -> IngestResult:
+    """Read, validate and (unless ``dry_run``) store one return workbook."""
+    dataset = dataset or load_dataset()
+    name = display_name(file_name)
+    sha256 = hashlib.sha256(content).hexdigest()
+    action = "dry_run" if dry_run else "upload"
+
+    def refuse(
+        message: str, findings: list[Finding], checked: ValidatedReturn | None
+    ) -> IngestResult:
+        store.audit(
+            submitted_by,
+            action,
+            "rejected",
+            agency=checked.agency if checked else None,
+            area=checked.area if checked else None,
+            period=checked.period if checked else None,
+            sha256=sha256,
+            ruleset_version=RULESET_VERSION,
+            detail={
+                "file_name": name,
+                "rules": sorted({f.rule for f in findings if f.severity != "info"}),
+            },
+        )
+        return _result(name, "rejected", message, checked, findings, dry_run)
+
+    same = store.current_by_hash(sha256)
+    if same is not None and _agrees(same, submitting):
+        return _unchanged(store, name, same, submitted_by, dry_run)
+
+    try:
+        workbook = read_workbook(content, name)
+    except UnreadableWorkbook as problem:
+        finding = Finding("error", problem.rule, problem.message)
+        return refuse(f"{problem.message} Nothing was stored.", [finding], None)
+
+    checked = validate_return(workbook, dataset, submitting, store.previous_return)
+    findings = checked.findings
+    if checked.errors:
+        count = len(checked.errors)
+        return refuse(
+            f"{name} was not accepted: {count} error{'s' * (count != 1)} to correct. "
+            "Nothing was stored.",
+            findings,
+            checked,
+        )
+    assert checked.agency and checked.area and checked.period
+
+    given = {**checked.explanations, **(explanations or {})}
+    missing = checked.unexplained(given)
+    if missing:
+        keys = ", ".join(sorted({q.code or WHOLE_RETURN for q in missing}))
+        return refuse(
+            f"{name} was not accepted: "
+            f"{'1 query needs' if len(missing) == 1 else f'{len(missing)} queries need'}"
+            f" an explanation ({keys}). Give a reason in the Explanation column "
+            "(or the cover comment for the whole return), or with --explain "
+            "CODE=TEXT, and submit again.",
+            findings,
+            checked,
+        )
+    if dry_run:
+        store.audit(
+            submitted_by,
+            action,
+            "passed",
+            agency=checked.agency,
+            area=checked.area,
+            period=checked.period,
+            sha256=sha256,
+            ruleset_version=RULESET_VERSION,
+            detail={"file_name": name},
+        )
+        return _result(
+            name,
+            "accepted",
+            f"{name} passed every check (dry run: nothing was stored).",
+            checked,
+            findings,
+            dry_run,
+        )
+
+    stored, created = store.record(
+        NewSubmission(
+            validated=checked,
+            sha256=sha256,
+            file_name=name,
+            file_size=len(content),
+            dataset_version=dataset.dataset_version,
+            ruleset_version=RULESET_VERSION,
+            submitted_by=submitted_by,
+            explanations=given,
+        )
+    )
+    if not created:
+        return _unchanged(store, name, stored, submitted_by, dry_run)
+    superseded = f", replacing version {stored.version - 1}" if stored.version > 1 else ""
+    result = _result(
+        name,
+        "accepted",
+        f"{name} was accepted as version {stored.version} of the "
+        f"{stored.agency} return for {stored.period}{superseded}.",
+        checked,
+        findings,
+        dry_run,
+    )
+    result.version = stored.version
+    return result
+
+
+def _agrees(stored: Submission, submitting: Submitting | None) -> bool:
+    """Whether a stored return is for what the uploader says they are submitting."""
+    said = submitting or Submitting()
+    return all(
+        wanted is None or wanted == actual
+        for wanted, actual in (
+            (said.agency, stored.agency),
+            (said.area, stored.area),
+            (said.period, stored.period),
+        )
+    )
+
+
+def _unchanged(
+    store: ReturnsStore, name: str, current: Submission, submitted_by: str, dry_run: bool
+) -> IngestResult:
+    message = (
+        f"{name} is identical to version {current.version} submitted on "
+        f"{uk_time(current.submitted_at)} by {current.submitted_by}: nothing changed."
+    )
+    store.audit(
+        submitted_by,
+        "dry_run" if dry_run else "upload",
+        "unchanged",
+        agency=current.agency,
+        area=current.area,
+        period=current.period,
+        sha256=current.sha256,
+        ruleset_version=RULESET_VERSION,
+        detail={"file_name": name, "version": current.version},
+    )
+    return IngestResult(
+        file=name,
+        outcome="unchanged",
+        message=message,
+        agency=current.agency,
+        area=current.area,
+        period=str(current.period),
+        version=current.version,
+        dry_run=dry_run,
+        findings=[Finding(**f) for f in store.findings(current.id)],
+    )
+
+
+def _result(
+    name: str,
+    outcome: Outcome,
+    message: str,
+    checked: ValidatedReturn | None,
+    findings: list[Finding],
+    dry_run: bool,
+) -> IngestResult:
+    return IngestResult(
+        file=name,
+        outcome=outcome,
+        message=message,
+        agency=checked.agency if checked else None,
+        area=checked.area if checked else None,
+        period=str(checked.period) if checked and checked.period else None,
+        dry_run=dry_run,
+        findings=findings,
+    )

@@ -1,0 +1,1 @@
+"""The DuckDB store: submissions with their version history, values, explanations and audit."""

@@ -1,0 +1,436 @@
+"""Submissions, their versions and values, in the DuckDB store.
+
+Nothing is ever overwritten: a corrected return becomes the next version and the one before is
+kept, marked superseded. Every change is written in one transaction with its audit event.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from digest.domain.periods import Period
+from digest.store.database import StoreError, transaction, utc_now
+from digest.validate.rules import PreviousReturn, ValidatedReturn
+from digest.validate.values import Status
+
+_ATTEMPTS = 3
+_SUBMISSION_COLUMNS = (
+    "id, agency, area, period, version, status, sha256, file_name, file_size, template_version,"
+    " dataset_version, ruleset_version, submitted_by, submitted_at"
+)
+
+
+class StoreConflict(StoreError):
+    """Another submission for the same return was committed at the same moment."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One stored version of a return."""
+
+    id: int
+    agency: str
+    area: str
+    period: Period
+    version: int
+    status: str
+    sha256: str
+    file_name: str
+    file_size: int
+    template_version: int
+    dataset_version: int
+    ruleset_version: str
+    submitted_by: str
+    submitted_at: datetime  # UTC
+
+    def to_dict(self) -> dict[str, Any]:
+        """The submission as a JSON-ready object."""
+        return {
+            **self.__dict__,
+            "period": str(self.period),
+            "submitted_at": self.submitted_at.isoformat(timespec="seconds") + "Z",
+        }
+
+
+@dataclass(frozen=True)
+class StoredValue:
+    """A figure of the current version of a return, with where it came from."""
+
+    code: str
+    value: float | None
+    status: Status
+    sheet: str
+    cell: str
+    version: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The value as the JSON object ``digest values --json`` prints."""
+        number = (
+            None
+            if self.value is None
+            else (int(self.value) if self.value.is_integer() else self.value)
+        )
+        return {
+            "code": self.code,
+            "value": number,
+            "status": self.status,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """A validated return about to be stored, with the facts about its file and submitter."""
+
+    validated: ValidatedReturn
+    sha256: str
+    file_name: str
+    file_size: int
+    dataset_version: int
+    ruleset_version: str
+    submitted_by: str
+    explanations: dict[str, str]
+
+
+def _submission(row: tuple[Any, ...]) -> Submission:
+    values = list(row)
+    values[3] = Period.parse(values[3])
+    return Submission(*values)
+
+
+class ReturnsStore:
+    """Reading and writing returns; safe to share between threads (a cursor per call)."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self._connection = connection
+
+    def _query(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        cursor = self._connection.cursor()
+        try:
+            return cursor.execute(sql, parameters or []).fetchall()
+        finally:
+            cursor.close()
+
+    def current(self, agency: str, area: str, period: Period) -> Submission | None:
+        """The current version of a return, if one was accepted."""
+        rows = self._query(
+            f"select {_SUBMISSION_COLUMNS} from submission_versions "
+            "where agency = ? and area = ? and period = ? and status = 'current'",
+            [agency, area, str(period)],
+        )
+        return _submission(rows[0]) if rows else None
+
+    def submissions(
+        self, *, period: Period | None = None, area: str | None = None, agency: str | None = None
+    ) -> list[Submission]:
+        """Every stored version, newest period first, then by agency and version."""
+        rows = self._query(
+            f"select {_SUBMISSION_COLUMNS} from submission_versions "
+            "where (? is null or period = ?) and (? is null or area = ?) "
+            "and (? is null or agency = ?) "
+            "order by period_index desc, area, agency, version",
+            [str(period) if period else None] * 2 + [area] * 2 + [agency] * 2,
+        )
+        return [_submission(row) for row in rows]
+
+    def values(self, submission_id: int) -> list[StoredValue]:
+        """The figures of one stored version, in the order of the template's rows."""
+        rows = self._query(
+            "select v.code, v.value, v.status, v.sheet, v.cell, s.version "
+            "from submission_values as v join submissions as s on s.id = v.submission_id "
+            "where v.submission_id = ? "
+            "order by length(v.cell), v.cell",
+            [submission_id],
+        )
+        return [StoredValue(*row) for row in rows]
+
+    def current_values(self, agency: str, area: str, period: Period) -> list[StoredValue]:
+        """The figures of the current version of a return (empty when none was accepted)."""
+        current = self.current(agency, area, period)
+        return [] if current is None else self.values(current.id)
+
+    def explanations(self, submission_id: int) -> dict[str, str]:
+        """The explanations given for a version's queries, by measure code (or ``RETURN``)."""
+        rows = self._query(
+            "select code, text from query_explanations where submission_id = ? order by code",
+            [submission_id],
+        )
+        return dict(rows)
+
+    def findings(self, submission_id: int) -> list[dict[str, Any]]:
+        """The queries and notes recorded when a version was accepted."""
+        rows = self._query(
+            "select severity, rule, sheet, cell, code, message from submission_findings "
+            "where submission_id = ? order by severity, sheet, length(cell), cell",
+            [submission_id],
+        )
+        keys = ("severity", "rule", "sheet", "cell", "code", "message")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def previous_return(self, agency: str, area: str, period: Period) -> PreviousReturn | None:
+        """The current version of the same return for the quarter before ``period``."""
+        before = period.previous()
+        rows = self._query(
+            "select s.version, v.code, v.value, v.status "
+            "from submission_versions as s join submission_values as v on v.submission_id = s.id "
+            "where s.agency = ? and s.area = ? and s.period = ? and s.status = 'current'",
+            [agency, area, str(before)],
+        )
+        if not rows:
+            return None
+        figures = {code: (value, status) for _, code, value, status in rows}
+        return PreviousReturn(period=before, version=rows[0][0], values=figures)
+
+    def current_by_hash(self, sha256: str) -> Submission | None:
+        """The current version stored from exactly this file, if there is one."""
+        rows = self._query(
+            f"select {_SUBMISSION_COLUMNS} from submission_versions "
+            "where sha256 = ? and status = 'current' order by id desc limit 1",
+            [sha256],
+        )
+        return _submission(rows[0]) if rows else None
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        outcome: str,
+        *,
+        agency: str | None = None,
+        area: str | None = None,
+        period: Period | None = None,
+        sha256: str | None = None,
+        ruleset_version: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Append an event that changes nothing else (a rejection, a dry run, a repeat upload)."""
+        with transaction(self._connection) as cursor:
+            _audit(
+                cursor,
+                actor,
+                action,
+                outcome,
+                agency,
+                area,
+                period,
+                None,
+                sha256,
+                ruleset_version,
+                detail,
+            )
+
+    def audit_log(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """The most recent audit events, newest first."""
+        keys = (
+            "id",
+            "happened_at",
+            "actor",
+            "action",
+            "outcome",
+            "agency",
+            "area",
+            "period",
+            "submission_id",
+            "sha256",
+            "ruleset_version",
+            "detail",
+        )
+        rows = self._query(
+            f"select {', '.join(keys)} from audit_log order by id desc limit ?", [limit]
+        )
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def record(self, new: NewSubmission) -> tuple[Submission, bool]:
+        """Store a validated return as its next version, all or nothing, with its audit event.
+
+        Returns the stored submission and whether it is new: when the current version has the
+        same file hash nothing is written and that version is returned. Two submissions of the
+        same return at the same moment get consecutive versions; if the store cannot settle the
+        race in a few attempts it raises :class:`StoreConflict`.
+        """
+        for attempt in range(_ATTEMPTS):
+            try:
+                return self._record_once(new)
+            except (duckdb.TransactionException, duckdb.ConstraintException):
+                time.sleep(0.05 * (attempt + 1))
+        raise StoreConflict(
+            "Someone else has just submitted this return. Refresh to see their version, then "
+            "submit yours again if it is still needed."
+        )
+
+    def _record_once(self, new: NewSubmission) -> tuple[Submission, bool]:
+        validated = new.validated
+        assert validated.agency and validated.area and validated.period
+        key = [validated.agency, validated.area, str(validated.period)]
+        with transaction(self._connection) as cursor:
+            latest = cursor.execute(
+                "select version, sha256 from submissions "
+                "where agency = ? and area = ? and period = ? order by version desc limit 1",
+                key,
+            ).fetchone()
+            if latest is not None and latest[1] == new.sha256:
+                current = None  # the same file, committed by someone else a moment ago
+            else:
+                version = latest[0] + 1 if latest else 1
+                current = self._insert_submission(cursor, new, version)
+                self._insert_details(cursor, current, new)
+                _audit(
+                    cursor,
+                    new.submitted_by,
+                    "submission",
+                    "accepted",
+                    current.agency,
+                    current.area,
+                    current.period,
+                    current.id,
+                    new.sha256,
+                    new.ruleset_version,
+                    {
+                        "version": version,
+                        "file_name": new.file_name,
+                        "superseded": latest[0] if latest else None,
+                        "queries": len(validated.queries),
+                    },
+                )
+                _pause_for_fault_tests()
+        if current is None:
+            same = self.current(validated.agency, validated.area, validated.period)
+            assert same is not None
+            return same, False
+        return current, True
+
+    @staticmethod
+    def _insert_submission(
+        cursor: duckdb.DuckDBPyConnection, new: NewSubmission, version: int
+    ) -> Submission:
+        validated = new.validated
+        assert validated.agency and validated.area and validated.period
+        assert validated.template_version is not None
+        period, now = validated.period, utc_now()
+        row = cursor.execute(
+            "insert into submissions (agency, area, period, period_index, version, sha256,"
+            " file_name, file_size, template_version, dataset_version, ruleset_version,"
+            " submitted_by, submitted_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " returning id",
+            [
+                validated.agency,
+                validated.area,
+                str(period),
+                period.year * 4 + period.quarter - 1,
+                version,
+                new.sha256,
+                new.file_name,
+                new.file_size,
+                validated.template_version,
+                new.dataset_version,
+                new.ruleset_version,
+                new.submitted_by,
+                now,
+            ],
+        ).fetchone()
+        assert row is not None
+        return Submission(
+            row[0],
+            validated.agency,
+            validated.area,
+            period,
+            version,
+            "current",
+            new.sha256,
+            new.file_name,
+            new.file_size,
+            validated.template_version,
+            new.dataset_version,
+            new.ruleset_version,
+            new.submitted_by,
+            now,
+        )
+
+    @staticmethod
+    def _insert_details(
+        cursor: duckdb.DuckDBPyConnection, submission: Submission, new: NewSubmission
+    ) -> None:
+        sid = submission.id
+        _insert_rows(
+            cursor,
+            "submission_values",
+            [(sid, v.code, v.value, v.status, v.sheet, v.cell) for v in new.validated.values],
+        )
+        _insert_rows(
+            cursor,
+            "submission_findings",
+            [
+                (sid, f.severity, f.rule, f.sheet, f.cell, f.code, f.message)
+                for f in new.validated.findings
+            ],
+        )
+        _insert_rows(
+            cursor,
+            "query_explanations",
+            [
+                (sid, code, text, new.submitted_by, submission.submitted_at)
+                for code, text in sorted(new.explanations.items())
+            ],
+        )
+
+
+def _insert_rows(
+    cursor: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]]
+) -> None:
+    """One multi-row insert: far quicker in DuckDB than ``executemany``."""
+    if not rows:
+        return
+    marks = "(" + ", ".join("?" * len(rows[0])) + ")"
+    cursor.execute(
+        f"insert into {table} values " + ", ".join([marks] * len(rows)),
+        [item for row in rows for item in row],
+    )
+
+
+def _audit(
+    cursor: duckdb.DuckDBPyConnection,
+    actor: str,
+    action: str,
+    outcome: str,
+    agency: str | None,
+    area: str | None,
+    period: Period | None,
+    submission_id: int | None,
+    sha256: str | None,
+    ruleset_version: str | None,
+    detail: dict[str, Any] | None,
+) -> None:
+    cursor.execute(
+        "insert into audit_log (happened_at, actor, action, outcome, agency, area, period,"
+        " submission_id, sha256, ruleset_version, detail) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            utc_now(),
+            actor,
+            action,
+            outcome,
+            agency,
+            area,
+            str(period) if period else None,
+            submission_id,
+            sha256,
+            ruleset_version,
+            json.dumps(detail or {}, sort_keys=True),
+        ],
+    )
+
+
+def _pause_for_fault_tests() -> None:
+    """Hold the transaction open so a test can kill the process mid-ingest (test use only)."""
+    pause = os.environ.get("DIGEST_TEST_PAUSE_BEFORE_COMMIT")
+    if pause:
+        print("ingest: rows written, about to commit", flush=True)
+        time.sleep(float(pause))

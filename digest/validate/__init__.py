@@ -1,0 +1,1 @@
+"""Validation of a parsed return: every problem found at once, located, in plain English."""

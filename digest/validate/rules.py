@@ -1,0 +1,495 @@
+"""The checks a return must pass: errors block it, queries need an explanation.
+
+:func:`validate_return` never raises on bad data: it returns what it could read together with every
+finding, each located by sheet, cell and measure code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from digest.domain.areas import AreaError, find_area
+from digest.domain.dataset import Agency, Dataset
+from digest.domain.findings import Finding, sort_findings
+from digest.domain.periods import Period, PeriodError
+from digest.read.cells import Cell, Sheet, Workbook, a1
+from digest.validate.privacy import child_level_kind
+from digest.validate.values import Reading, Status, read_value
+from digest.workbook import layout
+
+#: The version of these rules. Stored with every submission, so a figure can be traced to the
+#: rules that accepted it; raise it whenever a rule or its severity changes.
+RULESET_VERSION = "1.0"
+
+#: The explanation key of a query about the return as a whole (the ``--explain`` key).
+WHOLE_RETURN = "RETURN"
+
+CHANGE_THRESHOLD = 0.5
+CHANGE_MIN_VALUE = 10
+ZERO_AFTER = 20
+MIN_EXPLANATION = 10
+INSTRUCTION_ROWS = 40
+QUERY_PREFIX = "Please check and either amend or provide a reason:"
+
+
+@dataclass(frozen=True)
+class Submitting:
+    """What the person uploading says the file is; the cover must agree with each given part."""
+
+    agency: str | None = None
+    area: str | None = None
+    period: Period | None = None
+
+
+@dataclass(frozen=True)
+class PreviousReturn:
+    """The accepted figures of the same agency and area for the quarter before."""
+
+    period: Period
+    version: int
+    values: dict[str, tuple[float | None, Status]]
+
+
+@dataclass(frozen=True)
+class ReturnValue:
+    """One accepted figure and the cell it came from."""
+
+    code: str
+    value: float | None
+    status: Status
+    sheet: str
+    cell: str
+
+
+@dataclass
+class ValidatedReturn:
+    """What validation read from a workbook, and everything it found."""
+
+    agency: str | None = None
+    area: str | None = None
+    period: Period | None = None
+    template_version: int | None = None
+    values: list[ReturnValue] = field(default_factory=list)
+    explanations: dict[str, str] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        """The findings that block acceptance."""
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def queries(self) -> list[Finding]:
+        """The findings that need an explanation."""
+        return [f for f in self.findings if f.severity == "query"]
+
+    def unexplained(self, extra: dict[str, str] | None = None) -> list[Finding]:
+        """Queries with no explanation of at least a few words, in the workbook or in ``extra``."""
+        given = {**self.explanations, **(extra or {})}
+        return [
+            q
+            for q in self.queries
+            if len(given.get(q.code or WHOLE_RETURN, "").strip()) < MIN_EXPLANATION
+        ]
+
+
+PreviousLookup = Callable[[str, str, Period], PreviousReturn | None]
+
+
+def validate_return(
+    workbook: Workbook,
+    dataset: Dataset,
+    submitting: Submitting | None = None,
+    previous: PreviousLookup | None = None,
+) -> ValidatedReturn:
+    """Check a parsed workbook against the template and the dataset's rules."""
+    result = ValidatedReturn()
+    found = result.findings
+    cover, sheet = workbook.sheet(layout.COVER_SHEET), workbook.sheet(layout.RETURN_SHEET)
+    if not _is_ours(cover, sheet):
+        found.append(
+            Finding(
+                "error",
+                "template.not_ours",
+                "This is not a PQA Digest return template. Download the template "
+                "for your agency and quarter, copy your figures into it and upload "
+                "that file.",
+            )
+        )
+        return result
+    assert cover is not None and sheet is not None
+    found.extend(_check_sheets(workbook))
+    found.extend(_check_layout(workbook))
+    agency = _read_cover(cover, dataset, submitting or Submitting(), result)
+    found.extend(_check_privacy(workbook))
+    if agency is not None and result.template_version in layout.KNOWN_TEMPLATE_VERSIONS:
+        _read_measures(sheet, agency, result)
+    if (
+        previous is not None
+        and result.area
+        and result.period
+        and agency is not None
+        and not result.errors
+    ):
+        before = previous(agency.code, result.area, result.period)
+        if before is not None:
+            found.extend(_plausibility(result, before, sheet.name))
+    result.findings = sort_findings(found)
+    return result
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _is_ours(cover: Sheet | None, sheet: Sheet | None) -> bool:
+    return (
+        cover is not None
+        and sheet is not None
+        and _text(cover.value(layout.TITLE_CELL)) == layout.TITLE
+    )
+
+
+def _check_sheets(workbook: Workbook) -> Iterator[Finding]:
+    names = [s.name for s in workbook.sheets]
+    for expected in layout.SHEETS:
+        if expected not in names:
+            yield Finding(
+                "error",
+                "template.sheet_missing",
+                f"The sheet '{expected}' is missing. Use an unaltered template.",
+                sheet=expected,
+            )
+    for sheet in workbook.sheets:
+        if sheet.name not in layout.SHEETS:
+            hidden = "" if sheet.visibility == "visible" else f" ({sheet.visibility})"
+            yield Finding(
+                "error",
+                "template.sheet_extra",
+                f"The workbook has a sheet '{sheet.name[:31]}'{hidden} that is not "
+                "part of the template. Delete it and upload again.",
+                sheet=sheet.name[:31],
+            )
+
+
+def _cover_error(rule: str, field_key: str, message: str) -> Finding:
+    return Finding(
+        "error", rule, message, sheet=layout.COVER_SHEET, cell=layout.COVER[field_key].value_cell
+    )
+
+
+def _read_cover(
+    cover: Sheet, dataset: Dataset, submitting: Submitting, result: ValidatedReturn
+) -> Agency | None:
+    """Read agency, area, period and template version, checking each against the submission."""
+    found = result.findings
+    cell = {f.key: cover.value(f.value_cell) for f in layout.COVER_FIELDS}
+    version = cell["template_version"]
+    if isinstance(version, float) and version.is_integer():
+        result.template_version = int(version)
+    if result.template_version not in layout.KNOWN_TEMPLATE_VERSIONS:
+        found.append(
+            _cover_error(
+                "template.version_unknown",
+                "template_version",
+                "The template version is not one this system reads. Download a fresh template "
+                "and copy your figures into it.",
+            )
+        )
+
+    agency: Agency | None = None
+    code = _text(cell["agency"]).upper()
+    try:
+        agency = dataset.agency(code)
+        result.agency = agency.code
+    except KeyError:
+        found.append(
+            _cover_error(
+                "cover.agency_unknown",
+                "agency",
+                "The agency code on the cover is not one of the dataset's "
+                "agencies. Use the template downloaded for your agency.",
+            )
+        )
+    try:
+        result.area = find_area(_text(cell["area"])).ons_code
+    except AreaError:
+        found.append(
+            _cover_error(
+                "cover.area_unknown",
+                "area",
+                "The area code on the cover is not a known local authority. "
+                "Use the template downloaded for your area.",
+            )
+        )
+    try:
+        result.period = Period.parse(_text(cell["period"]))
+    except PeriodError:
+        found.append(
+            _cover_error(
+                "cover.period_invalid",
+                "period",
+                "The period on the cover is not a quarter such as "
+                "'2025-26 Q2'. Use the template downloaded for the quarter.",
+            )
+        )
+    comment = _text(cell["comment"])
+    if comment:
+        result.explanations[WHOLE_RETURN] = comment
+
+    said = {
+        "agency": submitting.agency,
+        "area": submitting.area,
+        "period": str(submitting.period) if submitting.period else None,
+    }
+    read = {
+        "agency": result.agency,
+        "area": result.area,
+        "period": str(result.period) if result.period else None,
+    }
+    for key, wanted in said.items():
+        if wanted is not None and read[key] is not None and read[key] != wanted:
+            found.append(
+                _cover_error(
+                    f"cover.{key}_mismatch",
+                    key,
+                    f"The file is a return for {key} {read[key]}, but you are submitting "
+                    f"{key} {wanted}. Upload the return for {wanted}, or choose {read[key]}.",
+                )
+            )
+    return agency
+
+
+def _check_privacy(workbook: Workbook) -> Iterator[Finding]:
+    """Refuse anything that looks like a child's details, naming the cell but never the value."""
+    for sheet in workbook.sheets:
+        for cell in sheet.cells.values():
+            free_text = not (
+                sheet.name == layout.RETURN_SHEET
+                and cell.column == layout.VALUE_COLUMN
+                and cell.row >= layout.FIRST_MEASURE_ROW
+            )
+            kind = child_level_kind(cell.value, free_text=free_text)
+            if kind is not None:
+                yield Finding(
+                    "error",
+                    "privacy.child_level",
+                    f"This cell seems to hold {kind}. The partnership collects totals "
+                    "only: remove any detail about an individual child and upload "
+                    "again.",
+                    sheet=sheet.name[:31],
+                    cell=cell.ref,
+                )
+
+
+def _read_measures(sheet: Sheet, agency: Agency, result: ValidatedReturn) -> None:
+    found = result.findings
+    headings_ok = True
+    for column, heading in enumerate(layout.COLUMNS, start=1):
+        ref = a1(layout.HEADER_ROW, column)
+        actual = _text(sheet.value(ref))
+        wanted = heading if column != layout.PREVIOUS_COLUMN else "Previous"
+        matches = (
+            actual.startswith(wanted) if column == layout.PREVIOUS_COLUMN else actual == wanted
+        )
+        if not matches:
+            headings_ok = False
+            found.append(
+                Finding(
+                    "error",
+                    "template.heading",
+                    f"Expected the heading '{wanted}' here; found "
+                    f"'{actual[:40]}'. Do not change the template's headings.",
+                    sheet=sheet.name,
+                    cell=ref,
+                )
+            )
+    if not headings_ok:
+        return
+
+    expected = {m.code: m for m in agency.measures}
+    rows: dict[str, int] = {}
+    code_rows = {layout.HEADER_ROW}
+    for row in sorted({c.row for c in sheet.cells.values() if c.row > layout.HEADER_ROW}):
+        code_ref = a1(row, layout.CODE_COLUMN)
+        code = _text(sheet.value(code_ref))
+        if not code:
+            continue
+        code_rows.add(row)
+        if code not in expected:
+            found.append(
+                Finding(
+                    "error",
+                    "measure.unknown",
+                    f"'{code[:40]}' is not a measure code of the {agency.code} "
+                    "return. Do not change the codes in column A.",
+                    sheet=sheet.name,
+                    cell=code_ref,
+                )
+            )
+        elif code in rows:
+            found.append(
+                Finding(
+                    "error",
+                    "measure.duplicate",
+                    f"{code} appears twice (rows {rows[code]} and {row}). Keep one "
+                    "row per measure.",
+                    sheet=sheet.name,
+                    cell=code_ref,
+                    code=code,
+                )
+            )
+        else:
+            rows[code] = row
+    for code, measure in expected.items():
+        if code not in rows:
+            found.append(
+                Finding(
+                    "error",
+                    "measure.missing",
+                    f"The row for {code} ({measure.description}) is missing. Use an "
+                    "unaltered template.",
+                    sheet=sheet.name,
+                    code=code,
+                )
+            )
+    found.extend(
+        _outside_area(
+            sheet,
+            lambda c: (
+                c.column <= layout.LAST_COLUMN
+                and (c.row in code_rows or (c.row < layout.HEADER_ROW and c.column == 1))
+            ),
+        )
+    )
+
+    readings: dict[str, Reading] = {}
+    for code, row in rows.items():
+        ref = a1(row, layout.VALUE_COLUMN)
+        reading = read_value(sheet.cells.get(ref))
+        readings[code] = reading
+        if reading.problem is not None:
+            found.append(
+                Finding(
+                    "error",
+                    reading.rule or "value.invalid",
+                    f"The value for {code} {reading.problem}",
+                    sheet=sheet.name,
+                    cell=ref,
+                    code=code,
+                )
+            )
+            continue
+        if reading.note is not None:
+            found.append(
+                Finding(
+                    "info",
+                    "value.read_as",
+                    f"The value for {code} {reading.note}",
+                    sheet=sheet.name,
+                    cell=ref,
+                    code=code,
+                )
+            )
+        result.values.append(ReturnValue(code, reading.value, reading.status, sheet.name, ref))
+        explanation = _text(sheet.value(a1(row, layout.EXPLANATION_COLUMN)))
+        if explanation:
+            result.explanations[code] = explanation
+
+    for code, row in rows.items():
+        whole = expected[code].part_of
+        part_value, whole_value = readings[code].value, readings.get(whole or "", Reading()).value
+        if (
+            whole
+            and part_value is not None
+            and whole_value is not None
+            and part_value > whole_value
+        ):
+            found.append(
+                Finding(
+                    "error",
+                    "value.part_exceeds_whole",
+                    f"{code} ({part_value:,.0f}) is a part of {whole} ({whole_value:,.0f}) and "
+                    f"cannot be larger. Check both figures.",
+                    sheet=sheet.name,
+                    cell=a1(row, layout.VALUE_COLUMN),
+                    code=code,
+                )
+            )
+
+
+def _outside_area(sheet: Sheet, inside: Callable[[Cell], bool]) -> Iterator[Finding]:
+    """Content beyond the template's cells, which would otherwise be silently ignored."""
+    stray = sorted(
+        (c for c in sheet.cells.values() if not inside(c)), key=lambda c: (c.row, c.column)
+    )
+    if stray:
+        more = f" and {len(stray) - 1} more cells" if len(stray) > 1 else ""
+        yield Finding(
+            "error",
+            "template.outside_area",
+            f"There is content outside the template area, in {stray[0].ref}{more}. "
+            "Delete anything outside the return's table and upload again.",
+            sheet=sheet.name[:31],
+            cell=stray[0].ref,
+        )
+
+
+def _check_layout(workbook: Workbook) -> Iterator[Finding]:
+    """Content outside the fixed parts of the cover and instructions sheets."""
+    cover_cells = {layout.TITLE_CELL} | {
+        ref for f in layout.COVER_FIELDS for ref in (f.label_cell, f.value_cell)
+    }
+    allowed: dict[str, Callable[[Cell], bool]] = {
+        layout.COVER_SHEET: lambda c: c.ref in cover_cells,
+        layout.INSTRUCTIONS_SHEET: lambda c: c.column == 1 and c.row <= INSTRUCTION_ROWS,
+    }
+    for sheet in workbook.sheets:
+        if sheet.name in allowed:
+            yield from _outside_area(sheet, allowed[sheet.name])
+
+
+def _plausibility(result: ValidatedReturn, before: PreviousReturn, sheet: str) -> Iterator[Finding]:
+    """Queries against the previous quarter's accepted figures."""
+    now = {v.code: v for v in result.values}
+    for code, value in now.items():
+        last, last_status = before.values.get(code, (None, "x"))
+        if value.value is None or last is None or last_status != "ok":
+            continue
+        current = value.value
+        if current == 0 and last > ZERO_AFTER:
+            yield Finding(
+                "query",
+                "query.zero",
+                f"{QUERY_PREFIX} {code} is 0 this quarter after {last:,.0f} in {before.period}.",
+                sheet=sheet,
+                cell=value.cell,
+                code=code,
+            )
+        elif max(current, last) >= CHANGE_MIN_VALUE and (
+            last == 0 or abs(current - last) / last > CHANGE_THRESHOLD
+        ):
+            change = "up" if current > last else "down"
+            size = f" {abs(current - last) / last:.0%}" if last else ""
+            yield Finding(
+                "query",
+                "query.change",
+                f"{QUERY_PREFIX} {code} is {current:,.0f}, {change}{size} from "
+                f"{last:,.0f} in {before.period}.",
+                sheet=sheet,
+                cell=value.cell,
+                code=code,
+            )
+    same = {c: (v.value, v.status) for c, v in now.items()}
+    if same and same == before.values:
+        yield Finding(
+            "query",
+            "query.identical",
+            f"{QUERY_PREFIX} every figure is identical to the return for "
+            f"{before.period} (version {before.version}). Was last quarter's file "
+            "uploaded again by mistake? If the figures really are unchanged, say so "
+            f"in the cover comment or with --explain {WHOLE_RETURN}=...",
+            sheet=layout.COVER_SHEET,
+            cell=layout.COVER["comment"].value_cell,
+        )

@@ -1,0 +1,1 @@
+"""The return workbook: its layout (shared with validation) and the template data leads fill in."""

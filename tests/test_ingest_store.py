@@ -1,0 +1,153 @@
+"""Versioned storage: nothing lost, nothing silently changed, all or nothing."""
+
+from __future__ import annotations
+
+import threading
+
+import duckdb
+import pytest
+
+from digest.ingest import display_name, ingest
+from digest.store.database import connect, migrate
+from digest.store.returns import ReturnsStore
+from tests.conftest import AREA, PERIOD, figures, table_counts, workbook_bytes
+
+
+def put(store, content, name="return.xlsx", **kwargs):
+    return ingest(store, content, name, submitted_by="tester", **kwargs)
+
+
+def test_the_same_file_again_changes_nothing_and_says_so(store, dataset, demo_returns):
+    content = workbook_bytes(dataset, figures(demo_returns))
+    first = put(store, content)
+    assert first.outcome == "accepted"
+    before = table_counts(store)
+    again = put(store, content, "copy of return.xlsx")
+    assert again.outcome == "unchanged"
+    assert again.version == 1
+    assert again.message.startswith("copy of return.xlsx is identical to version 1 submitted on ")
+    assert again.message.endswith(" by tester: nothing changed.")
+    assert table_counts(store) == before
+    assert store.audit_log(1)[0]["outcome"] == "unchanged"
+
+
+def test_a_corrected_file_becomes_the_next_version_and_keeps_the_last(store, dataset, demo_returns):
+    values = figures(demo_returns)
+    assert put(store, workbook_bytes(dataset, values)).outcome == "accepted"
+    values["CSC.REFERRALS"] = int(values["CSC.REFERRALS"]) + 7
+    second = put(store, workbook_bytes(dataset, values), "corrected.xlsx")
+    assert second.outcome == "accepted"
+    assert second.version == 2
+    assert second.message == (
+        "corrected.xlsx was accepted as version 2 of the CSC return for "
+        "2025-26 Q2, replacing version 1."
+    )
+    versions = store.submissions(period=PERIOD, area=AREA, agency="CSC")
+    assert [(s.version, s.status) for s in versions] == [(1, "superseded"), (2, "current")]
+    old = {v.code: v.value for v in store.values(versions[0].id)}
+    new = {v.code: v.value for v in store.current_values("CSC", AREA, PERIOD)}
+    assert new["CSC.REFERRALS"] == (old["CSC.REFERRALS"] or 0) + 7
+    assert all(v.version == 2 for v in store.current_values("CSC", AREA, PERIOD))
+
+
+def test_a_rejected_file_leaves_everything_as_it_was(store, dataset, demo_returns):
+    assert put(store, workbook_bytes(dataset, figures(demo_returns))).outcome == "accepted"
+    before = table_counts(store)
+    bad = figures(demo_returns)
+    bad["CSC.S47"] = "lots"
+    result = put(store, workbook_bytes(dataset, bad))
+    assert result.outcome == "rejected"
+    assert table_counts(store) == before
+    event = store.audit_log(1)[0]
+    assert (event["action"], event["outcome"]) == ("upload", "rejected")
+    assert '"value.text"' in event["detail"]
+    assert "lots" not in event["detail"]
+
+
+def test_a_dry_run_stores_nothing(store, dataset, demo_returns):
+    before = table_counts(store)
+    result = put(store, workbook_bytes(dataset, figures(demo_returns)), dry_run=True)
+    assert result.outcome == "accepted"
+    assert result.dry_run
+    assert "dry run: nothing was stored" in result.message
+    assert table_counts(store) == before
+    assert store.audit_log(1)[0]["action"] == "dry_run"
+
+
+def test_an_unreadable_file_is_rejected_and_audited_with_its_hash(store):
+    result = put(store, b"%PDF-1.4 not a workbook", "minutes.xlsx")
+    assert result.outcome == "rejected"
+    assert result.findings[0].rule == "file.pdf"
+    event = store.audit_log(1)[0]
+    assert event["outcome"] == "rejected"
+    assert len(event["sha256"]) == 64
+
+
+def test_the_submission_and_its_audit_event_commit_together(store, dataset, demo_returns):
+    result = put(store, workbook_bytes(dataset, figures(demo_returns)))
+    current = store.current("CSC", AREA, PERIOD)
+    assert current is not None and result.version == 1
+    event = store.audit_log(1)[0]
+    assert (event["action"], event["outcome"], event["submission_id"]) == (
+        "submission",
+        "accepted",
+        current.id,
+    )
+    assert event["ruleset_version"] == current.ruleset_version
+
+
+def test_two_submissions_at_once_get_consecutive_versions(db_path, dataset, demo_returns):
+    store = ReturnsStore(connect(db_path))
+    contents = []
+    for extra in range(4):
+        values = figures(demo_returns)
+        values["CSC.REFERRALS"] = int(values["CSC.REFERRALS"]) + extra
+        contents.append(workbook_bytes(dataset, values))
+    outcomes: list[str] = []
+    barrier = threading.Barrier(len(contents))
+
+    def submit(content: bytes) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(put(store, content).outcome)
+        except Exception as error:  # a conflict must surface as a message, never a traceback
+            outcomes.append(type(error).__name__)
+
+    threads = [threading.Thread(target=submit, args=(c,)) for c in contents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    accepted = outcomes.count("accepted")
+    assert set(outcomes) <= {"accepted", "StoreConflict"}
+    versions = store.submissions(period=PERIOD, area=AREA, agency="CSC")
+    assert [s.version for s in versions] == list(range(1, accepted + 1))
+    assert [s.status for s in versions].count("current") == 1
+
+
+def test_migrations_are_recorded_and_run_once(db_path):
+    connection = connect(db_path)
+    assert migrate(connection) == []
+    recorded = connection.execute("select version, name from schema_migrations").fetchall()
+    assert recorded == [(1, "returns")]
+
+
+def test_sql_cannot_reach_server_files(store):
+    with pytest.raises(duckdb.PermissionException):
+        store._connection.execute("select * from read_csv('/etc/passwd')")
+    with pytest.raises(duckdb.Error):
+        store._connection.execute("set enable_external_access = true")
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("../../x.xlsx", "x.xlsx"),
+        ("a.xlsx\x00.exe", "a.xlsx.exe"),
+        ("C:\\Users\\me\\return.xlsx", "return.xlsx"),
+        ("\u202eslx.exe", "slx.exe"),
+        ("r" * 300 + ".xlsx", "r" * 117 + "..."),
+    ],
+)
+def test_file_names_are_cleaned_before_they_are_stored_or_shown(given, shown):
+    assert display_name(given) == shown
