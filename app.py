@@ -1,0 +1,27 @@
+"""Start PQA Digest on the demo data: ``python app.py``, then open http://127.0.0.1:8050.
+
+The first start builds the demo database of synthetic returns (``data/digest.duckdb``, or the file
+named by ``DIGEST_DB``). Set ``DIGEST_HOST`` and ``DIGEST_PORT`` to serve elsewhere.
+"""
+
+import os
+
+from digest.app.server import create_app
+from digest.demo import build_demo_database
+from digest.store.database import connect, database_path
+from digest.store.returns import ReturnsStore
+
+path = database_path()
+if not path.exists():
+    print(build_demo_database(path))
+store = ReturnsStore(connect(path))
+app = create_app(store)
+server = app.server
+
+if __name__ == "__main__":
+    host, port = (
+        os.environ.get("DIGEST_HOST", "127.0.0.1"),
+        int(os.environ.get("DIGEST_PORT", "8050")),
+    )
+    print(f"PQA Digest is running: open http://{host}:{port} in a browser (Ctrl+C to stop).")
+    app.run(host=host, port=port, debug=False)

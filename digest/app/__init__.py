@@ -1,0 +1,1 @@
+"""The PQA Digest web app (Dash). Only this package imports Dash."""
