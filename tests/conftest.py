@@ -103,10 +103,5 @@ def table_counts(store: ReturnsStore) -> dict[str, list[tuple[object, ...]]]:
     connection = store._connection
     return {
         table: connection.execute(f"select * from {table} order by all").fetchall()
-        for table in (
-            "submissions",
-            "submission_values",
-            "submission_findings",
-            "query_explanations",
-        )
+        for table in ("submissions", "query_explanations")
     }

@@ -25,6 +25,9 @@ _SUBMISSION_COLUMNS = (
     "id, agency, area, period, version, status, sha256, file_name, file_size, template_version,"
     " dataset_version, ruleset_version, submitted_by, submitted_at"
 )
+# The current version of a return is its latest: queried from the table directly, because the
+# submission_versions view costs a window over every row.
+_CURRENT_COLUMNS = _SUBMISSION_COLUMNS.replace("status", "'current' as status")
 
 
 class StoreConflict(StoreError):
@@ -123,8 +126,8 @@ class ReturnsStore:
     def current(self, agency: str, area: str, period: Period) -> Submission | None:
         """The current version of a return, if one was accepted."""
         rows = self._query(
-            f"select {_SUBMISSION_COLUMNS} from submission_versions "
-            "where agency = ? and area = ? and period = ? and status = 'current'",
+            f"select {_CURRENT_COLUMNS} from submissions "
+            "where agency = ? and area = ? and period = ? order by version desc limit 1",
             [agency, area, str(period)],
         )
         return _submission(rows[0]) if rows else None
@@ -145,10 +148,8 @@ class ReturnsStore:
     def values(self, submission_id: int) -> list[StoredValue]:
         """The figures of one stored version, in the order of the template's rows."""
         rows = self._query(
-            "select v.code, v.value, v.status, v.sheet, v.cell, s.version "
-            "from submission_values as v join submissions as s on s.id = v.submission_id "
-            "where v.submission_id = ? "
-            "order by length(v.cell), v.cell",
+            "select code, value, status, sheet, cell, version from submission_values "
+            "where submission_id = ? order by length(cell), cell",
             [submission_id],
         )
         return [StoredValue(*row) for row in rows]
@@ -169,8 +170,8 @@ class ReturnsStore:
     def findings(self, submission_id: int) -> list[dict[str, Any]]:
         """The queries and notes recorded when a version was accepted."""
         rows = self._query(
-            "select severity, rule, sheet, cell, code, message from submission_findings "
-            "where submission_id = ? order by severity, sheet, length(cell), cell",
+            "select severity, rule, sheet, cell, code, message from ("
+            " select unnest(findings, recursive := true) from submissions where id = ?)",
             [submission_id],
         )
         keys = ("severity", "rule", "sheet", "cell", "code", "message")
@@ -179,25 +180,15 @@ class ReturnsStore:
     def previous_return(self, agency: str, area: str, period: Period) -> PreviousReturn | None:
         """The current version of the same return for the quarter before ``period``."""
         before = period.previous()
-        rows = self._query(
-            "select s.version, v.code, v.value, v.status "
-            "from submission_versions as s join submission_values as v on v.submission_id = s.id "
-            "where s.agency = ? and s.area = ? and s.period = ? and s.status = 'current'",
+        [(version, figures)] = self._query(
+            "select max(version), arg_max(figures, version) from submissions "
+            "where agency = ? and area = ? and period = ?",
             [agency, area, str(before)],
         )
-        if not rows:
+        if version is None:
             return None
-        figures = {code: (value, status) for _, code, value, status in rows}
-        return PreviousReturn(period=before, version=rows[0][0], values=figures)
-
-    def current_by_hash(self, sha256: str) -> Submission | None:
-        """The current version stored from exactly this file, if there is one."""
-        rows = self._query(
-            f"select {_SUBMISSION_COLUMNS} from submission_versions "
-            "where sha256 = ? and status = 'current' order by id desc limit 1",
-            [sha256],
-        )
-        return _submission(rows[0]) if rows else None
+        values = {f["code"]: (f["value"], f["status"]) for f in figures}
+        return PreviousReturn(period=before, version=version, values=values)
 
     def audit(
         self,
@@ -270,19 +261,10 @@ class ReturnsStore:
     def _record_once(self, new: NewSubmission) -> tuple[Submission, bool]:
         validated = new.validated
         assert validated.agency and validated.area and validated.period
-        key = [validated.agency, validated.area, str(validated.period)]
         with transaction(self._connection) as cursor:
-            latest = cursor.execute(
-                "select version, sha256 from submissions "
-                "where agency = ? and area = ? and period = ? order by version desc limit 1",
-                key,
-            ).fetchone()
-            if latest is not None and latest[1] == new.sha256:
-                current = None  # the same file, committed by someone else a moment ago
-            else:
-                version = latest[0] + 1 if latest else 1
-                current = self._insert_submission(cursor, new, version)
-                self._insert_details(cursor, current, new)
+            current = self._insert_submission(cursor, new)
+            if current is not None:
+                self._insert_explanations(cursor, current, new)
                 _audit(
                     cursor,
                     new.submitted_by,
@@ -295,14 +277,14 @@ class ReturnsStore:
                     new.sha256,
                     new.ruleset_version,
                     {
-                        "version": version,
+                        "version": current.version,
                         "file_name": new.file_name,
-                        "superseded": latest[0] if latest else None,
+                        "superseded": current.version - 1 or None,
                         "queries": len(validated.queries),
                     },
                 )
                 _pause_for_fault_tests()
-        if current is None:
+        if current is None:  # the same file, committed by someone else a moment ago
             same = self.current(validated.agency, validated.area, validated.period)
             assert same is not None
             return same, False
@@ -310,23 +292,25 @@ class ReturnsStore:
 
     @staticmethod
     def _insert_submission(
-        cursor: duckdb.DuckDBPyConnection, new: NewSubmission, version: int
-    ) -> Submission:
+        cursor: duckdb.DuckDBPyConnection, new: NewSubmission
+    ) -> Submission | None:
+        """Insert the next version, unless the latest one is this very file (then ``None``)."""
         validated = new.validated
         assert validated.agency and validated.area and validated.period
         assert validated.template_version is not None
         period, now = validated.period, utc_now()
+        key = [validated.agency, validated.area, str(period)]
         row = cursor.execute(
             "insert into submissions (agency, area, period, period_index, version, sha256,"
             " file_name, file_size, template_version, dataset_version, ruleset_version,"
-            " submitted_by, submitted_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " returning id",
+            " submitted_by, submitted_at, figures, findings)"
+            " select ?, ?, ?, ?, coalesce(max(version), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            " from submissions where agency = ? and area = ? and period = ?"
+            " having coalesce(arg_max(sha256, version), '') <> ?"
+            " returning id, version",
             [
-                validated.agency,
-                validated.area,
-                str(period),
+                *key,
                 period.year * 4 + period.quarter - 1,
-                version,
                 new.sha256,
                 new.file_name,
                 new.file_size,
@@ -335,15 +319,29 @@ class ReturnsStore:
                 new.ruleset_version,
                 new.submitted_by,
                 now,
+                [
+                    {
+                        "code": v.code,
+                        "value": v.value,
+                        "status": v.status,
+                        "sheet": v.sheet,
+                        "cell": v.cell,
+                    }
+                    for v in validated.values
+                ],
+                [f.to_dict() for f in validated.findings],
+                *key,
+                new.sha256,
             ],
         ).fetchone()
-        assert row is not None
+        if row is None:
+            return None
         return Submission(
             row[0],
             validated.agency,
             validated.area,
             period,
-            version,
+            row[1],
             "current",
             new.sha256,
             new.file_name,
@@ -356,28 +354,14 @@ class ReturnsStore:
         )
 
     @staticmethod
-    def _insert_details(
+    def _insert_explanations(
         cursor: duckdb.DuckDBPyConnection, submission: Submission, new: NewSubmission
     ) -> None:
-        sid = submission.id
-        _insert_rows(
-            cursor,
-            "submission_values",
-            [(sid, v.code, v.value, v.status, v.sheet, v.cell) for v in new.validated.values],
-        )
-        _insert_rows(
-            cursor,
-            "submission_findings",
-            [
-                (sid, f.severity, f.rule, f.sheet, f.cell, f.code, f.message)
-                for f in new.validated.findings
-            ],
-        )
         _insert_rows(
             cursor,
             "query_explanations",
             [
-                (sid, code, text, new.submitted_by, submission.submitted_at)
+                (submission.id, code, text, new.submitted_by, submission.submitted_at)
                 for code, text in sorted(new.explanations.items())
             ],
         )
