@@ -20,6 +20,7 @@ from digest.domain.findings import Finding
 from digest.domain.periods import Period, PeriodError
 from digest.domain.timestamps import uk_time
 from digest.ingest import IngestResult, ingest
+from digest.read.safe import ReaderUnavailable
 from digest.store.database import StoreError, connect, database_path
 from digest.store.returns import ReturnsStore
 from digest.validate.rules import WHOLE_RETURN, Submitting
@@ -272,6 +273,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     except StoreError as error:
         print(f"digest: {error}", file=sys.stderr)
+        return 1
+    except ReaderUnavailable as error:
+        print(
+            f"digest: the workbook reader could not start ({error}). This is a fault of the "
+            "server, not of the file: tell the administrator.",
+            file=sys.stderr,
+        )
         return 1
     return code
 

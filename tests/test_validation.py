@@ -418,7 +418,13 @@ def test_a_status_is_stored_as_a_status_never_zero(
 
 @pytest.mark.parametrize(
     ("typed", "number", "shown"),
-    [(" 1,234 ", 1234, "1,234"), ("12", 12, "12"), ("12.0", 12, "12.0")],
+    [
+        (" 1,234 ", 1234, "1,234"),
+        ("12", 12, "12"),
+        ("12.0", 12, "12.0"),
+        ("2 345", 2345, "2 345"),
+        ("2\u00a0345", 2345, "2\u00a0345"),
+    ],
 )
 def test_numbers_typed_as_text_are_read_as_numbers_with_a_note(
     submit, store, dataset, demo_returns, rows, typed, number, shown

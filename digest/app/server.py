@@ -22,20 +22,29 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 STATUS_WORDS = {"c": "c (suppressed)", "x": "x (not available)", "z": "z (not applicable)"}
 
 
-def _table(caption: str, headings: list[str], rows: list[list[Any]], **kwargs: Any) -> html.Table:
+def _table(
+    caption: str, headings: list[str], rows: list[list[Any]], numeric: tuple[int, ...] = ()
+) -> html.Table:
+    """An accessible table: a caption, column headings, and each row headed by its first cell."""
+
+    def cell(index: int, value: Any) -> html.Td:
+        return html.Td(value, className="digest-number" if index in numeric else None)
+
     return html.Table(
         [
             html.Caption(caption),
             html.Thead(html.Tr([html.Th(h, scope="col") for h in headings])),
             html.Tbody(
                 [
-                    html.Tr([html.Th(row[0], scope="row"), *[html.Td(cell) for cell in row[1:]]])
+                    html.Tr(
+                        [html.Th(row[0], scope="row")]
+                        + [cell(i, value) for i, value in enumerate(row[1:], start=1)]
+                    )
                     for row in rows
                 ]
             ),
         ],
         className="digest-table",
-        **kwargs,
     )
 
 
@@ -162,6 +171,7 @@ def create_app(
             f"{agency} return for {period}: current figures and where each came from",
             ["Code", "Measure", "Value", "Source"],
             rows,
+            numeric=(2,),
         )
 
     return app

@@ -26,7 +26,11 @@ STATUS_MEANING = {"c": "suppressed", "x": "not available", "z": "not applicable"
 #: No quarterly count for one borough comes near this; a larger figure is a typing slip.
 MAX_COUNT = 1_000_000
 
-_NUMBER_TEXT = re.compile(r"^[+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+# Thousands may be separated by commas or by spaces (ordinary, no-break or thin), as people type.
+_NUMBER_TEXT = re.compile(
+    r"^[+]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:\.\d+)?$"
+)
+_SEPARATORS = str.maketrans("", "", ", \u00a0\u202f")
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ def _read_text(text: str, note: str | None) -> Reading:
         return Reading(status=status, note=note)
     compact = text.strip()
     if _NUMBER_TEXT.match(compact):
-        number = float(compact.replace(",", ""))
+        number = float(compact.translate(_SEPARATORS))
         reading = _check_count(number, None)
         if reading.problem is None:
             shown = int(number) if number.is_integer() else number
@@ -105,7 +109,7 @@ def _read_text(text: str, note: str | None) -> Reading:
             )
         return reading
     if compact.startswith("-") and _NUMBER_TEXT.match(compact[1:]):
-        return _check_count(-float(compact[1:].replace(",", "")), None)
+        return _check_count(-float(compact[1:].translate(_SEPARATORS)), None)
     return Reading(
         rule="value.text",
         problem="is text that is neither a number nor a status symbol. Enter a whole number of "
