@@ -7,14 +7,12 @@ named by ``DIGEST_DB``). Set ``DIGEST_HOST`` and ``DIGEST_PORT`` to serve elsewh
 import os
 
 from digest.app.server import create_app
-from digest.demo import build_demo_database
+from digest.demo import build_demo
 from digest.store.database import connect, database_path
 from digest.store.returns import ReturnsStore
 
-path = database_path()
-if not path.exists():
-    print(build_demo_database(path))
-store = ReturnsStore(connect(path))
+store = ReturnsStore(connect(database_path()))
+print(build_demo(store))  # a database that already holds returns is left as it is
 app = create_app(store)
 server = app.server
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from digest.demo import build_demo
 from digest.domain.areas import AreaError, find_area, home_area
 from digest.domain.dataset import load_dataset
 from digest.domain.findings import Finding
@@ -64,8 +65,9 @@ def _explanation(text: str) -> tuple[str, str]:
     return code.strip().upper(), reason.strip()
 
 
-def _store(args: argparse.Namespace) -> ReturnsStore:
-    return ReturnsStore(connect(database_path(args.db)))
+def _store(args: argparse.Namespace, *, read_only: bool = False) -> ReturnsStore:
+    """The store; commands that only read never create or change the database file."""
+    return ReturnsStore(connect(database_path(args.db), read_only=read_only))
 
 
 def _user() -> str:
@@ -87,23 +89,30 @@ def cmd_template(args: argparse.Namespace) -> int:
     dataset = load_dataset()
     agency = dataset.agency(args.agency)
     area = find_area(args.area) if args.area else home_area()
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"The template is an .xlsx workbook: name it like {out.stem}.xlsx")
+    if not out.parent.is_dir():
+        raise UsageError(f"There is no folder {out.parent} to write the template in.")
     previous: dict[str, float | str] = {}
-    path = database_path(args.db)
-    if path.exists():
+    if database_path(args.db).exists():
         try:
-            stored = ReturnsStore(connect(path)).current_values(
+            stored = _store(args, read_only=True).current_values(
                 agency.code, area.ons_code, args.period.previous()
             )
         except StoreError as error:
             print(f"note: last quarter's figures are not shown ({error})", file=sys.stderr)
         else:
             previous = {v.code: v.value if v.value is not None else v.status for v in stored}
-    out = Path(args.out)
-    if out.suffix.lower() != ".xlsx":
-        raise UsageError(f"The template is an .xlsx workbook: name it like {out.stem}.xlsx")
     out.write_bytes(build_template(dataset, agency, area, args.period, previous))
     print(f"Wrote the {agency.code} return template for {area.name}, {args.period} to {out}")
     return 0
+
+
+def _failed(name: str, rule: str, message: str) -> IngestResult:
+    return IngestResult(
+        file=name, outcome="rejected", message=message, findings=[Finding("error", rule, message)]
+    )
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -123,18 +132,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         path = Path(name)
         try:
             content = path.read_bytes()
-        except OSError as error:
-            results.append(
-                IngestResult(
-                    file=name,
-                    outcome="rejected",
-                    message=f"{name} could not be opened: {error.strerror}.",
-                    findings=[Finding("error", "file.missing", f"{error.strerror}.")],
-                )
-            )
-            continue
-        results.append(
-            ingest(
+            result = ingest(
                 store,
                 content,
                 path.name,
@@ -143,7 +141,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 explanations=explanations,
                 dry_run=args.dry_run,
             )
-        )
+        except OSError as error:
+            result = _failed(name, "file.missing", f"{name} could not be opened: {error.strerror}.")
+        except (StoreError, ReaderUnavailable) as error:  # this file only: report and go on
+            result = _failed(name, "server.unavailable", f"{name} was not stored: {error}")
+        results.append(result)
     if args.json:
         _print_json([r.to_dict() for r in results])
     else:
@@ -156,7 +158,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_returns(args: argparse.Namespace) -> int:
     """List the stored submissions and their versions."""
-    submissions = _store(args).submissions(period=args.period, area=args.area)
+    submissions = _store(args, read_only=True).submissions(period=args.period, area=args.area)
     if args.json:
         _print_json([s.to_dict() for s in submissions])
         return 0
@@ -178,12 +180,12 @@ def cmd_returns(args: argparse.Namespace) -> int:
 def cmd_values(args: argparse.Namespace) -> int:
     """Print the current figures of one return, each with its sheet and cell."""
     area = args.area or home_area().ons_code
-    store = _store(args)
+    store = _store(args, read_only=True)
     current = store.current(args.agency, area, args.period)
     values = [] if current is None else store.values(current.id)
     if args.json:
         _print_json([v.to_dict() for v in values])
-        return 0
+        return 0 if current is not None else 1
     if current is None:
         print(f"No {args.agency} return is stored for {area}, {args.period}.")
         return 1
@@ -199,11 +201,11 @@ def cmd_values(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Build the demo database of synthetic returns."""
-    from digest.demo import build_demo_database
-
     path = database_path(args.db)
-    summary = build_demo_database(path, replace=args.replace)
-    print(summary)
+    if args.replace:
+        path.unlink(missing_ok=True)
+        path.with_name(path.name + ".wal").unlink(missing_ok=True)
+    print(f"{path}: {build_demo(_store(args))}")
     return 0
 
 
@@ -218,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--db", help="the DuckDB file (default: $DIGEST_DB or data/digest.duckdb)")
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, parser=sub)
         return sub
 
     template = add(
@@ -270,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except UsageError as error:
-        parser.error(str(error))
+        args.parser.error(str(error))
     except StoreError as error:
         print(f"digest: {error}", file=sys.stderr)
         return 1

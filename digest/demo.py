@@ -10,13 +10,11 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from pathlib import Path
 
 from digest.domain.areas import Area, find_area
 from digest.domain.dataset import Dataset, load_dataset
 from digest.domain.periods import Period, quarters
 from digest.ingest import IngestResult, ingest
-from digest.store.database import connect
 from digest.store.returns import ReturnsStore
 from digest.workbook.fill import Entry, fill_template
 from digest.workbook.template import Previous, build_template
@@ -183,17 +181,16 @@ def _problem_files(dataset: Dataset, demos: list[DemoReturn]) -> list[tuple[Demo
     return problems
 
 
-def build_demo_database(path: Path, *, replace: bool = False, seed: int = 2026) -> str:
-    """Create the demo database at ``path`` by submitting every synthetic return through ingest."""
-    if path.exists():
-        if not replace:
-            return f"The demo database {path} already exists (use --replace to rebuild it)."
-        path.unlink()
-        path.with_name(path.name + ".wal").unlink(missing_ok=True)
+def build_demo(store: ReturnsStore, *, seed: int = 2026) -> str:
+    """Fill an empty store with the demo by submitting every synthetic return through ingest.
+
+    A store that already holds returns is left alone; the message says so.
+    """
+    if store.submissions():
+        return "The database already holds returns, so the demo was not added."
     dataset = load_dataset()
     demos = generate_returns(seed=seed, dataset=dataset)
     problems = _problem_files(dataset, demos)
-    store = ReturnsStore(connect(path))
     counts: dict[str, int] = {}
     for demo in demos:
         for flawed, _why in problems:
@@ -205,6 +202,6 @@ def build_demo_database(path: Path, *, replace: bool = False, seed: int = 2026) 
     summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
     area: Area = find_area(DEMO_AREA)
     return (
-        f"Built the demo database {path}: {area.name}, {DEMO_FIRST} to {DEMO_LAST}, "
+        f"Built the demo: {area.name}, {DEMO_FIRST} to {DEMO_LAST}, "
         f"{len(demos)} returns ({summary}). {SYNTHETIC_NOTE}"
     )

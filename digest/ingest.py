@@ -7,26 +7,37 @@ page and the demo. It never raises on a bad file: the result says what happened 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from digest.domain.dataset import Dataset, load_dataset
-from digest.domain.findings import Finding
+from digest.domain.findings import Finding, sort_findings
 from digest.domain.timestamps import uk_time
 from digest.read.errors import UnreadableWorkbook
 from digest.read.safe import read_workbook
 from digest.store.returns import NewSubmission, ReturnsStore, Submission
+from digest.validate.privacy import child_level_kind
 from digest.validate.rules import (
+    MIN_EXPLANATION,
     RULESET_VERSION,
     WHOLE_RETURN,
     Submitting,
     ValidatedReturn,
+    check_explanations,
     validate_return,
 )
 
 Outcome = Literal["accepted", "rejected", "unchanged"]
+
+log = logging.getLogger(__name__)
+
+CHECK_FAILED = (
+    "a check could not run on this file, so it cannot be accepted. Nothing was stored. Please "
+    "contact the partnership business unit, who can see what happened in the server log."
+)
 
 MAX_NAME = 120
 
@@ -61,10 +72,13 @@ class IngestResult:
 
 
 def display_name(name: str) -> str:
-    """A file name safe to store and show: no folders, control or direction characters."""
+    """A file name safe to store and show: no folders, control or direction characters, and
+    never a name that looks like a child's details (then plainly ``upload.xlsx``)."""
     base = re.split(r"[\\/]", name)[-1]
-    cleaned = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
-    cleaned = cleaned.strip() or "upload.xlsx"
+    cleaned = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    stem = cleaned.rsplit(".", 1)[0].replace("_", " ")
+    if not cleaned or child_level_kind(stem) or child_level_kind(stem, free_text=True):
+        return "upload.xlsx"
     return cleaned if len(cleaned) <= MAX_NAME else cleaned[: MAX_NAME - 3] + "..."
 
 
@@ -110,7 +124,13 @@ def ingest(
         finding = Finding("error", problem.rule, problem.message)
         return refuse(f"{problem.message} Nothing was stored.", [finding], None)
 
-    checked = validate_return(workbook, dataset, submitting, store.previous_return)
+    try:
+        checked = validate_return(workbook, dataset, submitting, store.previous_return)
+    except Exception:  # a check that breaks on odd data must never count as passed
+        log.exception("a check failed on %s (sha256 %s)", name, sha256)
+        finding = Finding("error", "check.failed", CHECK_FAILED)
+        return refuse(f"{name} was not accepted: {CHECK_FAILED}", [finding], None)
+    checked.findings = sort_findings(checked.findings + check_explanations(explanations or {}))
     findings = checked.findings
     if checked.errors:
         count = len(checked.errors)
@@ -131,13 +151,20 @@ def ingest(
         if current is not None and current.sha256 == sha256:
             return _unchanged(store, name, current, submitted_by, dry_run)
     if missing:
-        keys = ", ".join(sorted({q.code or WHOLE_RETURN for q in missing}))
+        keys = sorted({q.code or WHOLE_RETURN for q in missing})
+        short = [key for key in keys if given.get(key, "").strip()]
+        too_short = (
+            f" The explanation for {', '.join(short)} is too short: say in a sentence why "
+            f"(at least {MIN_EXPLANATION} characters)."
+            if short
+            else ""
+        )
         return refuse(
             f"{name} was not accepted: "
             f"{'1 query needs' if len(missing) == 1 else f'{len(missing)} queries need'}"
-            f" an explanation ({keys}). Give a reason in the Explanation column "
+            f" an explanation ({', '.join(keys)}). Give a reason in the Explanation column "
             "(or the cover comment for the whole return), or with --explain "
-            "CODE=TEXT, and submit again.",
+            f"CODE=TEXT, and submit again.{too_short}",
             findings,
             checked,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 import io
+import random
 import struct
 import zipfile
 import zlib
@@ -455,3 +456,48 @@ def zip_encrypted_entry() -> bytes:
     flags = struct.unpack_from("<H", content, central + 8)[0]
     struct.pack_into("<H", content, central + 8, flags | 1)
     return bytes(content)
+
+
+def _noise(length: int) -> str:
+    """Text that deflates about 17 to 1: far below the compression-ratio limit, yet small."""
+    rng = random.Random(length)
+    return "".join(rng.choices("ab", weights=(9, 1), k=length))
+
+
+@functools.cache
+def huge_attribute_in_workbook() -> bytes:
+    """One 45 MB attribute in ``xl/workbook.xml``: seconds of parser CPU if it were parsed."""
+    text = _workbook_xml(small_return())
+    text = text.replace(
+        "<sheets>", '<fileVersion appName="' + _noise(45_000_000) + '"/><sheets>', 1
+    )
+    return rewrite(small_return(), {"xl/workbook.xml": text.encode()})
+
+
+@functools.cache
+def huge_shared_string() -> bytes:
+    """One 8 MB string used by 40 cells: 320 MB of text once read, from a 1 MB file."""
+    strings = (
+        f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}" count="40" '
+        f'uniqueCount="1"><si><t>{_noise(8_000_000)}</t></si></sst>'
+    )
+    cells = "".join(f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>' for r in range(1, 41))
+    return rewrite(
+        small_return(), {"xl/sharedStrings.xml": strings.encode(), SHEET: sheet_xml(cells)}
+    )
+
+
+@functools.cache
+def long_cell_text() -> bytes:
+    """A cell with more text than Excel can hold (40,000 characters), under the text cap."""
+    strings = (
+        f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}" count="1" '
+        f'uniqueCount="1"><si><t>{_noise(40_000)}</t></si></sst>'
+    )
+    return rewrite(
+        small_return(),
+        {
+            "xl/sharedStrings.xml": strings.encode(),
+            SHEET: sheet_xml('<row r="1"><c r="A1" t="s"><v>0</v></c></row>'),
+        },
+    )

@@ -1,4 +1,4 @@
-"""The app's Returns page, served by the real Dash server (no browser: see the browser tests)."""
+"""The app's Returns page, served by the real Dash server and called as a browser would."""
 
 from __future__ import annotations
 

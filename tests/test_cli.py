@@ -218,11 +218,23 @@ def test_kill_9_during_an_ingest_keeps_the_previous_version_and_nothing_of_the_n
     second = tmp_path / "v2.xlsx"
     second.write_bytes(fill_template(template.read_bytes(), values))
 
+    # The real command, held open after its last write and before its commit.
+    hold = (
+        "import sys, time\n"
+        "import digest.store.returns as returns\n"
+        "write = returns._audit\n"
+        "def write_then_wait(*args):\n"
+        "    write(*args)\n"
+        "    print('rows written, about to commit', flush=True)\n"
+        "    time.sleep(60)\n"
+        "returns._audit = write_then_wait\n"
+        "from digest.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "digest", "ingest", str(second), "--db", str(db)],
+        [sys.executable, "-c", hold, "ingest", str(second), "--db", str(db)],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "DIGEST_TEST_PAUSE_BEFORE_COMMIT": "60"},
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 60
@@ -238,6 +250,15 @@ def test_kill_9_during_an_ingest_keeps_the_previous_version_and_nothing_of_the_n
         "select version, status from submission_versions order by version"
     ).fetchall() == [(1, "current")]
     assert connection.execute("select count(*) from submission_values").fetchone() == (len(values),)
+    assert connection.execute("select action, outcome from audit_log order by id").fetchall() == [
+        ("submission", "accepted")
+    ]
     connection.close()
+    stored = json.loads(
+        digest(
+            "values", "--agency", "CSC", "--period", "2025-26 Q2", "--json", db=db, check=True
+        ).stdout
+    )
+    assert {v["code"]: v["value"] for v in stored}["CSC.REFERRALS"] == values["CSC.REFERRALS"] - 1
     listed = json.loads(digest("returns", "--json", db=db, check=True).stdout)
     assert [(r["version"], r["status"]) for r in listed] == [(1, "current")]

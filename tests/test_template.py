@@ -89,6 +89,32 @@ def test_only_the_input_cells_are_unlocked_and_excel_checks_them(dataset, police
     assert all(book[name].protection.sheet for name in ("Instructions", "Cover"))
 
 
+@pytest.mark.parametrize(
+    ("typed", "allowed"),
+    [
+        (5, True),
+        (0, True),
+        (-1, False),
+        (2.5, False),
+        ("c", True),
+        (" N/A ", True),
+        ("<5", True),
+        ("*", True),
+        ("[x]", True),
+        ("z", True),
+        ("lots", False),
+        ("x*", False),
+    ],
+)
+def test_excels_own_check_lets_through_counts_and_statuses_only(police_template, typed, allowed):
+    import formulas
+
+    check = load_workbook(BytesIO(police_template))["Return"].data_validations.dataValidation[0]
+    rule = formulas.Parser().ast("=" + check.formula1)[1].compile()
+    verdict = rule(typed)
+    assert bool(getattr(verdict, "item", lambda: verdict)()) is allowed
+
+
 def test_an_unfilled_template_is_refused_with_a_blank_error_per_value(
     store, dataset, police_template
 ):
@@ -97,6 +123,12 @@ def test_an_unfilled_template_is_refused_with_a_blank_error_per_value(
     assert [(f.rule, f.cell) for f in result.findings] == [
         ("value.blank", f"E{row}") for row in range(5, 12)
     ]
+
+
+def test_the_template_written_is_one_this_release_reads(dataset):
+    from digest.workbook.layout import KNOWN_TEMPLATE_VERSIONS
+
+    assert dataset.template_version in KNOWN_TEMPLATE_VERSIONS
 
 
 def test_the_template_contains_no_formulas(police_template):

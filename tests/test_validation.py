@@ -90,7 +90,10 @@ def test_an_unknown_template_version_is_an_error(submit, dataset, demo_returns):
         "template.version_unknown",
     )
     assert located(finding) == ("Cover", "B9", None)
-    assert "not one this system reads" in finding.message
+    assert finding.message == (
+        "The template version is not one this system reads. Download a fresh template and copy "
+        "your figures into it."
+    )
 
 
 @pytest.mark.parametrize(
@@ -137,6 +140,70 @@ def test_an_unreadable_cover_period_is_an_error(submit, dataset, demo_returns):
         submit(workbook_bytes(dataset, figures(demo_returns), edit=edit)), "cover.period_invalid"
     )
     assert located(finding) == ("Cover", "B7", None)
+    assert finding.message == (
+        "The period on the cover is not a quarter such as '2025-26 Q2'. Use the template "
+        "downloaded for the quarter."
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "typed", "rule", "message"),
+    [
+        (
+            "B3",
+            "SOCIAL",
+            "cover.agency_unknown",
+            "The agency code on the cover is not one of the "
+            "dataset's agencies. Use the template downloaded for your agency.",
+        ),
+        (
+            "B5",
+            "E09999999",
+            "cover.area_unknown",
+            "The area code on the cover is not a known "
+            "local authority. Use the template downloaded for your area.",
+        ),
+        (
+            "B4",
+            "Police",
+            "cover.edited",
+            "This cell should read 'Children's social care' in the "
+            "CSC return for 2025-26 Q2: the cover has been edited. Download the template for this "
+            "return and copy your figures into it, rather than changing an old one.",
+        ),
+        (
+            "B8",
+            "April to June 2025",
+            "cover.edited",
+            "This cell should read 'July to September "
+            "2025' in the CSC return for 2025-26 Q2: the cover has been edited. Download the "
+            "template for this return and copy your figures into it, rather than changing an old "
+            "one.",
+        ),
+    ],
+)
+def test_an_unknown_or_edited_cover_is_an_error(
+    submit, dataset, demo_returns, cell, typed, rule, message
+):
+    def edit(book):
+        book["Cover"][cell] = typed
+
+    result = submit(workbook_bytes(dataset, figures(demo_returns), edit=edit))
+    finding = only(result, rule)
+    assert located(finding) == ("Cover", cell, None)
+    assert finding.message == message
+    assert result.outcome == "rejected"
+
+
+def test_an_old_template_relabelled_for_the_next_quarter_is_caught(submit, dataset, demo_returns):
+    def edit(book):
+        book["Cover"]["B7"] = "2025-26 Q3"
+
+    result = submit(workbook_bytes(dataset, figures(demo_returns), edit=edit))
+    assert {(f.rule, f.cell) for f in result.findings if f.severity == "error"} == {
+        ("cover.edited", "B8"),
+        ("template.heading", "D4"),
+    }
 
 
 def test_missing_duplicated_and_unknown_rows_are_each_located(submit, dataset, demo_returns, rows):
@@ -149,7 +216,7 @@ def test_missing_duplicated_and_unknown_rows_are_each_located(submit, dataset, d
     unknown = only(result, "measure.unknown")
     assert located(unknown) == ("Return", f"A{rows['CSC.S47']}", None)
     assert unknown.message == (
-        "'CSC.S74' is not a measure code of the CSC return. Do not change the codes in column A."
+        "This is not a measure code of the CSC return. Do not change the codes in column A."
     )
     duplicate = only(result, "measure.duplicate")
     assert located(duplicate) == ("Return", f"A{rows['CSC.ICPC_15WD']}", "CSC.ICPC")
@@ -157,8 +224,12 @@ def test_missing_duplicated_and_unknown_rows_are_each_located(submit, dataset, d
         f"CSC.ICPC appears twice (rows {rows['CSC.ICPC']} and "
         f"{rows['CSC.ICPC_15WD']}). Keep one row per measure."
     )
-    missing = sorted(f.code for f in result.findings if f.rule == "measure.missing")
-    assert missing == ["CSC.ICPC_15WD", "CSC.S47"]
+    missing = {f.code: f for f in result.findings if f.rule == "measure.missing"}
+    assert sorted(missing) == ["CSC.ICPC_15WD", "CSC.S47"]
+    assert located(missing["CSC.S47"]) == ("Return", None, "CSC.S47")
+    assert missing["CSC.S47"].message == (
+        "The row for CSC.S47 (Section 47 enquiries started) is missing. Use an unaltered template."
+    )
     assert result.outcome == "rejected"
 
 
@@ -178,7 +249,7 @@ def test_missing_duplicated_and_unknown_rows_are_each_located(submit, dataset, d
             "applicable).",
         ),
         (
-            "k",
+            "kk",
             "value.text",
             "is text that is neither a number nor a status symbol. Enter a whole "
             "number of 0 or more, or c (suppressed), x (not available) or z (not applicable).",
@@ -269,6 +340,20 @@ def test_a_formula_with_a_saved_value_is_read_with_a_note(
     assert stored["CSC.S47"].value == 212
 
 
+def test_a_formulas_floating_point_dust_is_read_as_the_whole_number(
+    submit, store, dataset, demo_returns, rows
+):
+    values = figures(demo_returns)
+    values["CSC.S47"] = f"=E{rows['CSC.ICPC']}*1.1"
+    content = workbook_bytes(dataset, values)
+    content = set_saved_value(
+        content, "xl/worksheets/sheet3.xml", f"E{rows['CSC.S47']}", "210.00000000000003"
+    )
+    assert submit(content).outcome == "accepted"
+    stored = {v.code: v for v in store.current_values("CSC", AREA, PERIOD)}
+    assert stored["CSC.S47"].value == 210
+
+
 def test_content_outside_the_template_area_is_an_error(submit, dataset, demo_returns):
     def edit(book):
         book["Return"]["H30"] = "working: 12 + 30"
@@ -296,10 +381,10 @@ def test_changed_headings_are_each_reported(submit, dataset, demo_returns):
     result = submit(workbook_bytes(dataset, figures(demo_returns), edit=edit))
     headings = {f.cell: f.message for f in result.findings if f.rule == "template.heading"}
     assert headings == {
-        "A4": "Expected the heading 'Code' here; found 'Measure code'. Do not change the "
+        "A4": "Expected the heading 'Code' here, but it has been changed. Do not change the "
         "template's headings.",
-        "E4": "Expected the heading 'Value' here; found 'Values'. Do not change the template's "
-        "headings.",
+        "E4": "Expected the heading 'Value' here, but it has been changed. Do not change the "
+        "template's headings.",
     }
     assert all(f.sheet == "Return" for f in result.findings if f.rule == "template.heading")
 
@@ -318,21 +403,33 @@ def test_extra_hidden_and_missing_sheets_are_errors(submit, dataset, demo_return
         "of the template. Delete it and upload again."
     )
     missing = only(result, "template.sheet_missing")
-    assert missing.sheet == "Instructions"
+    assert located(missing) == ("Instructions", None, None)
+    assert missing.message == "The sheet 'Instructions' is missing. Use an unaltered template."
     assert result.outcome == "rejected"
+
+
+CHILD_DETAILS = ("Jane", "Smith", "A123456789012", "943 476 5919", "9434765919", "SW1A", "2014")
+
+
+def assert_not_repeated(result: IngestResult) -> None:
+    shown = " ".join(f.message + (f.sheet or "") for f in result.findings) + result.message
+    for fragment in CHILD_DETAILS:
+        assert fragment not in shown
 
 
 @pytest.mark.parametrize(
     ("where", "typed", "kind"),
     [
-        ("value", "Jane Smith", "a person's name"),
-        ("value", datetime(2014, 3, 2), "a date (it could be a date of birth)"),
-        ("value", "02/03/2014", "a date (it could be a date of birth)"),
         ("explanation", "Rise due to A123456789012 and siblings", "a unique pupil number (UPN)"),
         ("explanation", "See child 943 476 5919", "an NHS number"),
         ("explanation", "Family moved to SW1A 1AA", "a full postcode"),
         ("explanation", "Child DOB 2014 in care", "personal details of a child"),
+        ("explanation", "Jane Smith born 02/03/2014 entered care", "personal details of a child"),
         ("value", 9434765919, "an NHS number"),
+        ("value", "A123456789012", "a unique pupil number (UPN)"),
+        ("outside", "Jane Smith", "a person's name"),
+        ("outside", datetime(2014, 3, 2), "a date (it could be a date of birth)"),
+        ("outside", "02/03/2014", "a date (it could be a date of birth)"),
     ],
 )
 def test_child_level_data_is_refused_without_repeating_it(
@@ -340,33 +437,80 @@ def test_child_level_data_is_refused_without_repeating_it(
 ):
     values = figures(demo_returns)
     explanations = {}
+    cell = {"value": "E", "explanation": "F", "outside": "H"}[where] + str(rows["CSC.S47"])
     if where == "value":
         values["CSC.S47"] = typed
-    else:
+    elif where == "explanation":
         explanations["CSC.S47"] = typed
+
+    def edit(book):
+        if where == "outside":
+            book["Return"][cell] = typed
+
     before = table_counts(store)
-    result = submit(workbook_bytes(dataset, values, explanations=explanations))
+    result = submit(workbook_bytes(dataset, values, explanations=explanations, edit=edit))
     finding = only(result, "privacy.child_level")
-    column = "E" if where == "value" else "F"
-    assert located(finding) == ("Return", f"{column}{rows['CSC.S47']}", None)
+    assert located(finding) == ("Return", cell, None)
     assert finding.message == (
-        f"This cell seems to hold {kind}. The partnership collects totals "
-        "only: remove any detail about an individual child and upload "
-        "again."
+        f"This cell seems to hold {kind}. The partnership collects totals only: remove any "
+        "detail about an individual child and upload again."
     )
-    shown = " ".join(f.message for f in result.findings) + result.message
-    for fragment in (
-        "Jane",
-        "Smith",
-        "A123456789012",
-        "943 476 5919",
-        "9434765919",
-        "SW1A",
-        "2014",
-    ):
-        assert fragment not in shown
+    assert_not_repeated(result)
     assert result.outcome == "rejected"
     assert table_counts(store) == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "rule"),
+    [
+        ("Jane Smith", "value.text"),
+        ("Not Known", "value.text"),
+        (datetime(2014, 3, 2), "value.date"),
+        ("02/03/2014", "value.text"),
+    ],
+)
+def test_text_or_a_date_as_a_figure_is_a_value_error_that_is_never_repeated(
+    submit, dataset, demo_returns, rows, typed, rule
+):
+    values = figures(demo_returns)
+    values["CSC.S47"] = typed
+    result = submit(workbook_bytes(dataset, values))
+    finding = only(result, rule)
+    assert located(finding) == ("Return", f"E{rows['CSC.S47']}", "CSC.S47")
+    assert not [f for f in result.findings if f.rule == "privacy.child_level"]
+    assert_not_repeated(result)
+
+
+def test_a_sheet_named_after_a_child_is_refused_without_repeating_the_name(
+    submit, dataset, demo_returns
+):
+    def edit(book):
+        book.create_sheet("Jane Smith 943 476 5919")
+
+    result = submit(workbook_bytes(dataset, figures(demo_returns), edit=edit))
+    assert {(f.rule, f.sheet) for f in result.findings if f.severity == "error"} == {
+        ("privacy.child_level", "sheet 4"),
+        ("template.sheet_extra", "sheet 4"),
+    }
+    assert_not_repeated(result)
+
+
+def test_explanations_given_outside_the_workbook_are_checked_too(
+    submit, store, dataset, demo_returns
+):
+    result = submit(
+        workbook_bytes(dataset, figures(demo_returns)),
+        explanations={"CSC.S47": "Jane Smith born 02/03/2014 came into care"},
+    )
+    finding = only(result, "privacy.child_level")
+    assert located(finding) == (None, None, "CSC.S47")
+    assert finding.message == (
+        "The explanation given for CSC.S47 seems to hold personal details of a child. The "
+        "partnership collects totals only: remove any detail about an individual child and "
+        "upload again."
+    )
+    assert result.outcome == "rejected"
+    assert store.current("CSC", AREA, PERIOD) is None
 
 
 def test_every_problem_is_listed_at_once(submit, dataset, demo_returns, rows):
@@ -482,6 +626,18 @@ def test_a_large_change_is_a_query_that_blocks_until_explained(
     assert current is not None
     assert store.explanations(current.id) == {"CSC.S47": reason}
     assert [f["rule"] for f in store.findings(current.id)] == ["query.change"]
+
+
+def test_an_explanation_too_short_to_say_why_is_asked_for_again(submit, dataset, demo_returns):
+    last = previous_figures(demo_returns)
+    accept_previous_quarter(submit, dataset, last)
+    values = figures(demo_returns)
+    values["CSC.S47"] = int(last["CSC.S47"]) * 2
+    result = submit(workbook_bytes(dataset, values), explanations={"CSC.S47": "Checked"})
+    assert result.outcome == "rejected"
+    assert result.message.endswith(
+        "The explanation for CSC.S47 is too short: say in a sentence why (at least 10 characters)."
+    )
 
 
 def test_an_explanation_in_the_workbook_counts(submit, dataset, demo_returns):

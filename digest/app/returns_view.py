@@ -19,7 +19,6 @@ class ReturnStatus:
     version: int | None
     submitted: str
     submitted_by: str
-    versions: int
     queries: int
     explained: int
 
@@ -41,10 +40,11 @@ def return_statuses(
     submissions = store.submissions(period=period, area=area)
     statuses = []
     for agency in dataset.agencies:
-        mine = [s for s in submissions if s.agency == agency.code]
-        current = next((s for s in mine if s.status == "current"), None)
+        current = next(
+            (s for s in submissions if s.agency == agency.code and s.status == "current"), None
+        )
         if current is None:
-            statuses.append(ReturnStatus(agency.code, agency.name, None, "", "", len(mine), 0, 0))
+            statuses.append(ReturnStatus(agency.code, agency.name, None, "", "", 0, 0))
             continue
         queries = [f for f in store.findings(current.id) if f["severity"] == "query"]
         explained = store.explanations(current.id)
@@ -55,7 +55,6 @@ def return_statuses(
                 current.version,
                 uk_time(current.submitted_at),
                 current.submitted_by,
-                len(mine),
                 len(queries),
                 sum(1 for q in queries if (q["code"] or "RETURN") in explained),
             )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from digest.domain.cellrefs import position
+
 Severity = Literal["error", "query", "info"]
 
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "query": 1, "info": 2}
@@ -48,16 +50,10 @@ class Finding:
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     """Errors first, then queries, then notes; within each, by sheet and cell order."""
     return sorted(
-        findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.sheet or "", _cell_key(f.cell))
+        findings,
+        key=lambda f: (
+            SEVERITY_ORDER[f.severity],
+            f.sheet or "",
+            position(f.cell) if f.cell else (0, 0),
+        ),
     )
-
-
-def _cell_key(cell: str | None) -> tuple[int, int]:
-    if not cell:
-        return (0, 0)
-    letters = cell.rstrip("0123456789")
-    digits = cell[len(letters) :]
-    column = 0
-    for letter in letters:
-        column = column * 26 + (ord(letter) - 64)
-    return (int(digits or 0), column)

@@ -6,6 +6,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Literal
 
+from digest.domain.cellrefs import a1, column_letters, column_number
+
+__all__ = [
+    "Cell",
+    "CellValue",
+    "Sheet",
+    "Visibility",
+    "Workbook",
+    "a1",
+    "column_letters",
+    "column_number",
+]
+
 CellValue = str | float | bool | date | datetime | time
 
 Visibility = Literal["visible", "hidden", "veryHidden"]
@@ -52,25 +65,3 @@ class Workbook:
     def sheet(self, name: str) -> Sheet | None:
         """The sheet with exactly this name, if any."""
         return next((s for s in self.sheets if s.name == name), None)
-
-
-def column_letters(column: int) -> str:
-    """``1`` -> ``A``, ``27`` -> ``AA``."""
-    letters = ""
-    while column:
-        column, remainder = divmod(column - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
-def column_number(letters: str) -> int:
-    """``A`` -> ``1``, ``AA`` -> ``27``."""
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + (ord(letter) - 64)
-    return number
-
-
-def a1(row: int, column: int) -> str:
-    """The A1 reference of a 1-based row and column."""
-    return f"{column_letters(column)}{row}"

@@ -51,7 +51,12 @@ def serve(connection: Connection, memory_limit: int) -> None:
             result = ("failed", type(problem).__name__)
         del content
         try:
-            connection.send_bytes(dump_reply(*result))
+            reply = dump_reply(*result)
+        except MemoryError:
+            del result
+            reply = dump_reply("memory", None)
+        try:
+            connection.send_bytes(reply)
         except OSError:  # the server gave up on this request (timeout) or went away
             return
 

@@ -17,6 +17,7 @@ from digest.read.cells import a1
 from digest.read.errors import MAX_SHOWN_SHEET, UnreadableWorkbook, capitalised, shown, the_file
 from digest.read.ooxml import (
     CONTENT_TYPES,
+    SHARED_STRINGS,
     WORKBOOK_PART,
     WORKBOOK_RELS,
     PackageError,
@@ -77,6 +78,11 @@ class Limits:
     max_rows: int = 2000
     max_columns: int = 52
     max_cells: int = 500_000  # <c>, <row> and comment tokens in all sheets: bounds the scan time
+    # The parts parsed in this process are a few KB in a real workbook; a huge one could hold
+    # one enormous token that takes the XML parser seconds of CPU.
+    max_index_bytes: int = 1 * MB
+    # A return's text (labels, codes, explanations) is tens of KB; far more is no return.
+    max_shared_strings_bytes: int = 5 * MB
 
 
 DEFAULT_LIMITS = Limits()
@@ -242,7 +248,18 @@ def _check_archive(
         if name.lower() in by_name
     ]
     for info in index:
+        if info.file_size > limits.max_index_bytes:
+            raise _not_xlsx(file)
         _scan(archive, info, file, None)
+    strings = by_name.get(SHARED_STRINGS)
+    if strings is not None and strings.file_size > limits.max_shared_strings_bytes:
+        raise UnreadableWorkbook(
+            "file.too_much_text",
+            f"{capitalised(file)} holds {_mb(strings.file_size)} of text; a quarterly return "
+            f"holds far less (the limit is {_mb(limits.max_shared_strings_bytes)}). Check it is "
+            "the right file, delete anything that is not part of the return, save and upload "
+            "again.",
+        )
     _check_content_types(archive, by_name[CONTENT_TYPES.lower()], file)
     try:
         entries = workbook_sheets(archive)

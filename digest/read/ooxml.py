@@ -20,6 +20,7 @@ from digest.read.cells import column_number
 CONTENT_TYPES = "[Content_Types].xml"
 WORKBOOK_PART = "xl/workbook.xml"
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+SHARED_STRINGS = "xl/sharedstrings.xml"  # lower case, as looked up
 
 # Index parts are a few kilobytes in a real workbook; this bounds the work a crafted one can cause.
 MAX_INDEX_ELEMENTS = 100_000

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MEMORY_LIMIT = 1024 * 1024 * 1024
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_START_TIMEOUT = 30.0
+# The cells of a real return pickle to tens of KB; a far larger reply would only fill the server.
+MAX_REPLY_BYTES = 64 * 1024 * 1024
 
 _RESAVE = "Re-save it in Excel as .xlsx and upload again."
 
@@ -101,7 +103,7 @@ class SafeReader:
                         f"We could not read {file} in time: it may be damaged or far larger "
                         f"than a quarterly return. {_RESAVE}",
                     )
-                reply = connection.recv_bytes()
+                reply = connection.recv_bytes(MAX_REPLY_BYTES)
             except (EOFError, OSError):
                 self._replace_child("died")
                 raise _unreadable(file) from None

@@ -17,9 +17,9 @@ from typing import Any, NamedTuple
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from digest.read.cells import CellValue, Visibility, Workbook
+from digest.read.cells import CellValue, Visibility
 from digest.read.ooxml import Cursor, local_name, workbook_sheets
-from digest.read.wire import CellRow, SheetRows, to_workbook
+from digest.read.wire import CellRow, SheetRows
 
 # A formula is an <f> element; an error cell has t="e". A sheet with neither needs no XML pass.
 # (Character references cannot make a tag; one in t's value is let through to the full pass.)
@@ -34,17 +34,13 @@ class _Mark(NamedTuple):
     error: str | None
 
 
-def parse_workbook(content: bytes) -> Workbook:
-    """Every sheet of the workbook in ``content``, in workbook order, with its non-empty cells.
+def parse_cells(content: bytes) -> list[SheetRows]:
+    """Every sheet of the workbook in ``content``, in workbook order, with its non-empty cells,
+    as the plain rows the child sends to the server (see :mod:`digest.read.wire`).
 
     Call this only on bytes that passed :func:`~digest.read.container.check_container`, and only
     in a process that may die: a crafted file can make python-calamine abort.
     """
-    return to_workbook(parse_cells(content))
-
-
-def parse_cells(content: bytes) -> list[SheetRows]:
-    """What :func:`parse_workbook` returns, as the plain rows the child sends to the server."""
     book = CalamineWorkbook.from_filelike(io.BytesIO(content))
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         parts = {entry.name: entry.part for entry in workbook_sheets(archive)}
@@ -99,8 +95,18 @@ def _cell(row: int, column: int, value: Any, mark: _Mark | None) -> CellRow | No
     return (row, column, _value(value), False, None)
 
 
+#: Excel stores at most this many characters in a cell; longer text was not written by Excel.
+MAX_CELL_TEXT = 32_767
+
+
+class CellTextTooLong(ValueError):
+    """A cell holds more text than Excel can (a crafted file)."""
+
+
 def _value(value: Any) -> CellValue:
     """calamine's value in the shapes :class:`~digest.read.cells.Cell` promises."""
+    if isinstance(value, str) and len(value) > MAX_CELL_TEXT:
+        raise CellTextTooLong
     if isinstance(value, bool | str | float | datetime | date | time):
         return value
     if isinstance(value, int):

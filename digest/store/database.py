@@ -39,7 +39,15 @@ def utc_now() -> datetime:
 
 
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database file, hardened so that SQL can neither read nor write other files."""
+    """Open the database file, hardened so that SQL can neither read nor write other files.
+
+    Read-only, the file must exist already: reading never creates an empty database.
+    """
+    if read_only and not path.exists():
+        raise StoreError(
+            f"There is no database at {path} yet. Ingest a return first, or build the demo "
+            "database with 'digest demo'."
+        )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -50,8 +58,8 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
             holder = f" (process {pid.group(1)})" if pid else ""
             raise StoreBusy(
                 f"The database {path} is in use by another program{holder}, probably the "
-                "digest server. Upload the return through the app, or stop the server and "
-                "try again."
+                "digest server, which allows no other program to open it. Stop that program "
+                "(or wait for it to finish) and try again."
             ) from None
         raise StoreError(f"The database {path} could not be opened: {error}") from None
     connection.execute("set enable_external_access = false")

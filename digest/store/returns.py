@@ -7,7 +7,6 @@ kept, marked superseded. Every change is written in one transaction with its aud
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,9 +15,9 @@ from typing import Any
 import duckdb
 
 from digest.domain.periods import Period
+from digest.domain.statuses import Status
 from digest.store.database import StoreError, transaction, utc_now
 from digest.validate.rules import PreviousReturn, ValidatedReturn
-from digest.validate.values import Status
 
 _ATTEMPTS = 3
 _SUBMISSION_COLUMNS = (
@@ -27,7 +26,10 @@ _SUBMISSION_COLUMNS = (
 )
 # The current version of a return is its latest: queried from the table directly, because the
 # submission_versions view costs a window over every row.
-_CURRENT_COLUMNS = _SUBMISSION_COLUMNS.replace("status", "'current' as status")
+_CURRENT_COLUMNS = (
+    "id, agency, area, period, version, 'current' as status, sha256, file_name, file_size,"
+    " template_version, dataset_version, ruleset_version, submitted_by, submitted_at"
+)
 
 
 class StoreConflict(StoreError):
@@ -283,7 +285,6 @@ class ReturnsStore:
                         "queries": len(validated.queries),
                     },
                 )
-                _pause_for_fault_tests()
         if current is None:  # the same file, committed by someone else a moment ago
             same = self.current(validated.agency, validated.area, validated.period)
             assert same is not None
@@ -410,11 +411,3 @@ def _audit(
             json.dumps(detail or {}, sort_keys=True),
         ],
     )
-
-
-def _pause_for_fault_tests() -> None:
-    """Hold the transaction open so a test can kill the process mid-ingest (test use only)."""
-    pause = os.environ.get("DIGEST_TEST_PAUSE_BEFORE_COMMIT")
-    if pause:
-        print("ingest: rows written, about to commit", flush=True)
-        time.sleep(float(pause))

@@ -13,9 +13,10 @@ from digest.domain.areas import AreaError, find_area
 from digest.domain.dataset import Agency, Dataset
 from digest.domain.findings import Finding, sort_findings
 from digest.domain.periods import Period, PeriodError
+from digest.domain.statuses import Status
 from digest.read.cells import Cell, Sheet, Workbook, a1
 from digest.validate.privacy import child_level_kind
-from digest.validate.values import Reading, Status, read_value
+from digest.validate.values import Reading, read_value
 from digest.workbook import layout
 
 #: The version of these rules. Stored with every submission, so a figure can be traced to the
@@ -30,6 +31,13 @@ CHANGE_MIN_VALUE = 10
 ZERO_AFTER = 20
 MIN_EXPLANATION = 10
 INSTRUCTION_ROWS = 40
+_TOTALS_ONLY = (
+    "The partnership collects totals only: remove any detail about an individual child and "
+    "upload again."
+)
+_COVER_CELLS = {layout.TITLE_CELL} | {
+    ref for field in layout.COVER_FIELDS for ref in (field.label_cell, field.value_cell)
+}
 QUERY_PREFIX = "Please check and either amend or provide a reason:"
 
 
@@ -161,15 +169,16 @@ def _check_sheets(workbook: Workbook) -> Iterator[Finding]:
                 f"The sheet '{expected}' is missing. Use an unaltered template.",
                 sheet=expected,
             )
-    for sheet in workbook.sheets:
+    for position, sheet in enumerate(workbook.sheets, start=1):
         if sheet.name not in layout.SHEETS:
+            label = sheet_label(sheet, position)
             hidden = "" if sheet.visibility == "visible" else f" ({sheet.visibility})"
             yield Finding(
                 "error",
                 "template.sheet_extra",
-                f"The workbook has a sheet '{sheet.name[:31]}'{hidden} that is not "
-                "part of the template. Delete it and upload again.",
-                sheet=sheet.name[:31],
+                f"The workbook has a sheet '{label}'{hidden} that is not part of the template. "
+                "Delete it and upload again.",
+                sheet=label,
             )
 
 
@@ -258,29 +267,89 @@ def _read_cover(
                     f"{key} {wanted}. Upload the return for {wanted}, or choose {read[key]}.",
                 )
             )
+    if agency is not None and result.area and result.period:
+        found.extend(_check_derived(cover, dataset, agency, result.area, result.period))
     return agency
 
 
-def _check_privacy(workbook: Workbook) -> Iterator[Finding]:
-    """Refuse anything that looks like a child's details, naming the cell but never the value."""
-    for sheet in workbook.sheets:
-        for cell in sheet.cells.values():
-            free_text = not (
-                sheet.name == layout.RETURN_SHEET
-                and cell.column == layout.VALUE_COLUMN
-                and cell.row >= layout.FIRST_MEASURE_ROW
+def _check_derived(
+    cover: Sheet, dataset: Dataset, agency: Agency, area: str, period: Period
+) -> Iterator[Finding]:
+    """The cover cells that follow from agency, area and period: an edited old template fails."""
+    expected: dict[str, object] = {
+        "agency_name": agency.name,
+        "area_name": find_area(area).name,
+        "months": period.months,
+        "dataset_version": float(dataset.dataset_version),
+    }
+    for key, wanted in expected.items():
+        actual = cover.value(layout.COVER[key].value_cell)
+        if (actual.strip() if isinstance(actual, str) else actual) != wanted:
+            shown = f"{wanted:.0f}" if isinstance(wanted, float) else wanted
+            yield _cover_error(
+                "cover.edited",
+                key,
+                f"This cell should read '{shown}' in the {agency.code} return for {period}: the "
+                "cover has been edited. Download the template for this return and copy your "
+                "figures into it, rather than changing an old one.",
             )
-            kind = child_level_kind(cell.value, free_text=free_text)
+
+
+def sheet_label(sheet: Sheet, position: int) -> str:
+    """A sheet's name as findings show it, unless the name itself looks like a child's details."""
+    return f"sheet {position}" if child_level_kind(sheet.name) else sheet.name[:31]
+
+
+def _in_template(sheet: Sheet, cell: Cell) -> bool:
+    """Whether a cell is one the template writes or asks for (its text is checked more lightly)."""
+    if sheet.name == layout.RETURN_SHEET:
+        return cell.column <= layout.LAST_COLUMN
+    if sheet.name == layout.COVER_SHEET:
+        return cell.ref in _COVER_CELLS
+    return sheet.name == layout.INSTRUCTIONS_SHEET and cell.column == 1
+
+
+def _check_privacy(workbook: Workbook) -> Iterator[Finding]:
+    """Refuse anything that looks like a child's details, naming the cell but never the value.
+
+    Cells the template asks for hold labels, figures or prose (an explanation): there only
+    identifiers and words such as 'born' count, while figures that are really text or dates are
+    the value checks' business. Anything typed elsewhere is checked for names and dates too.
+    """
+    for position, sheet in enumerate(workbook.sheets, start=1):
+        label = sheet_label(sheet, position)
+        if label != sheet.name[:31]:
+            yield Finding(
+                "error",
+                "privacy.child_level",
+                "The name of this sheet seems to hold "
+                f"{child_level_kind(sheet.name)}. {_TOTALS_ONLY}",
+                sheet=label,
+            )
+        for cell in sheet.cells.values():
+            kind = child_level_kind(cell.value, free_text=_in_template(sheet, cell))
             if kind is not None:
                 yield Finding(
                     "error",
                     "privacy.child_level",
-                    f"This cell seems to hold {kind}. The partnership collects totals "
-                    "only: remove any detail about an individual child and upload "
-                    "again.",
-                    sheet=sheet.name[:31],
+                    f"This cell seems to hold {kind}. {_TOTALS_ONLY}",
+                    sheet=label,
                     cell=cell.ref,
                 )
+
+
+def check_explanations(explanations: dict[str, str]) -> list[Finding]:
+    """Explanations given outside the workbook (the command line, the app) get the same check."""
+    return [
+        Finding(
+            "error",
+            "privacy.child_level",
+            f"The explanation given for {code} seems to hold {kind}. {_TOTALS_ONLY}",
+            code=None if code == WHOLE_RETURN else code,
+        )
+        for code, text in sorted(explanations.items())
+        if (kind := child_level_kind(text, free_text=True)) is not None
+    ]
 
 
 def _read_measures(sheet: Sheet, agency: Agency, result: ValidatedReturn) -> None:
@@ -289,18 +358,17 @@ def _read_measures(sheet: Sheet, agency: Agency, result: ValidatedReturn) -> Non
     for column, heading in enumerate(layout.COLUMNS, start=1):
         ref = a1(layout.HEADER_ROW, column)
         actual = _text(sheet.value(ref))
-        wanted = heading if column != layout.PREVIOUS_COLUMN else "Previous"
-        matches = (
-            actual.startswith(wanted) if column == layout.PREVIOUS_COLUMN else actual == wanted
-        )
+        if column == layout.PREVIOUS_COLUMN and result.period is not None:
+            heading = layout.previous_heading(result.period)
+        matches = actual == heading
         if not matches:
             headings_ok = False
             found.append(
                 Finding(
                     "error",
                     "template.heading",
-                    f"Expected the heading '{wanted}' here; found "
-                    f"'{actual[:40]}'. Do not change the template's headings.",
+                    f"Expected the heading '{heading}' here, but it has been changed. Do not "
+                    "change the template's headings.",
                     sheet=sheet.name,
                     cell=ref,
                 )
@@ -322,8 +390,8 @@ def _read_measures(sheet: Sheet, agency: Agency, result: ValidatedReturn) -> Non
                 Finding(
                     "error",
                     "measure.unknown",
-                    f"'{code[:40]}' is not a measure code of the {agency.code} "
-                    "return. Do not change the codes in column A.",
+                    f"This is not a measure code of the {agency.code} return. Do not change "
+                    "the codes in column A.",
                     sheet=sheet.name,
                     cell=code_ref,
                 )
@@ -438,11 +506,8 @@ def _outside_area(sheet: Sheet, inside: Callable[[Cell], bool]) -> Iterator[Find
 
 def _check_layout(workbook: Workbook) -> Iterator[Finding]:
     """Content outside the fixed parts of the cover and instructions sheets."""
-    cover_cells = {layout.TITLE_CELL} | {
-        ref for f in layout.COVER_FIELDS for ref in (f.label_cell, f.value_cell)
-    }
     allowed: dict[str, Callable[[Cell], bool]] = {
-        layout.COVER_SHEET: lambda c: c.ref in cover_cells,
+        layout.COVER_SHEET: lambda c: c.ref in _COVER_CELLS,
         layout.INSTRUCTIONS_SHEET: lambda c: c.column == 1 and c.row <= INSTRUCTION_ROWS,
     }
     for sheet in workbook.sheets:

@@ -9,19 +9,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Literal
 
+from digest.domain.statuses import MEANING, SPELLINGS, Status
 from digest.read.cells import Cell
-
-Status = Literal["ok", "c", "x", "z"]
-
-#: Every spelling of a status people type, folded to lower case, and what it means.
-STATUS_SPELLINGS: dict[str, Literal["c", "x", "z"]] = {
-    "c": "c", "[c]": "c", "<5": "c", "< 5": "c", "*": "c",
-    "x": "x", "[x]": "x", "n/a": "x", "na": "x", "-": "x", "..": "x", ":": "x",
-    "z": "z", "[z]": "z",
-}  # fmt: skip
-STATUS_MEANING = {"c": "suppressed", "x": "not available", "z": "not applicable"}
 
 #: No quarterly count for one borough comes near this; a larger figure is a typing slip.
 MAX_COUNT = 1_000_000
@@ -89,12 +79,12 @@ def _formula_without_value() -> Reading:
 
 def _read_text(text: str, note: str | None) -> Reading:
     folded = text.strip().casefold()
-    if folded in STATUS_SPELLINGS:
-        status = STATUS_SPELLINGS[folded]
+    if folded in SPELLINGS:
+        status = SPELLINGS[folded]
         if folded != status:
             note = (
                 f"was typed as '{text.strip()}' and read as the status {status} "
-                f"({STATUS_MEANING[status]})."
+                f"({MEANING[status]})."
             )
         return Reading(status=status, note=note)
     compact = text.strip()
@@ -120,6 +110,8 @@ def _read_text(text: str, note: str | None) -> Reading:
 def _check_count(number: float, note: str | None) -> Reading:
     if math.isnan(number) or math.isinf(number):
         return Reading(rule="value.text", problem="is not a number Excel can store.")
+    if abs(number - round(number)) < 1e-9 * max(1.0, abs(number)):
+        number = float(round(number))  # a formula's floating-point dust: 210.00000000000003
     if number < 0:
         return Reading(
             rule="value.negative", problem="is negative. A count is a whole number of 0 or more."

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from digest.domain.dataset import Agency, Measure
 from digest.domain.periods import Period
+from digest.domain.statuses import MEANING, variants
 
 TITLE = "PQA Digest quarterly return"
 INSTRUCTIONS_SHEET = "Instructions"
@@ -68,16 +69,15 @@ LAST_COLUMN = len(COLUMNS)
 FIRST_MEASURE_ROW = HEADER_ROW + 1
 
 #: Status symbols a data lead may type instead of a number (printed in the instructions).
-STATUS_HELP = (
-    ("c", "suppressed or too small to publish (also accepted: <5, [c], *)"),
-    ("x", "not available (also accepted: n/a, N/A, NA, -, [x], ..)"),
-    ("z", "not applicable (also accepted: [z])"),
+STATUS_HELP = tuple(
+    (symbol, f"{meaning} (also accepted: {', '.join(variants(symbol))})")
+    for symbol, meaning in MEANING.items()
 )
 
 
 def counted(measure: Measure, period: Period) -> str:
     """How a measure is counted over a period, in words for the template's 'Counted' column."""
-    last_day = period.end.strftime("%-d %B %Y")
+    last_day = f"{period.end.day} {period.end:%B %Y}"
     if measure.kind == "snapshot":
         return f"On {last_day}"
     if measure.kind == "rolling12":

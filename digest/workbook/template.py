@@ -13,10 +13,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from digest.domain.areas import Area
 from digest.domain.dataset import Agency, Dataset
 from digest.domain.periods import Period
+from digest.domain.statuses import SPELLINGS
 from digest.workbook import layout
-
-#: Accepted typed statuses, for Excel's own check as the data lead types.
-_TYPED_STATUSES = ("c", "x", "z", "<5", "[c]", "[x]", "[z]", "n/a", "-", "*", "..")
 
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=14)
@@ -166,10 +164,13 @@ def _write_return(
 def _add_value_check(sheet: Worksheet, first: int, last: int) -> None:
     """Excel's own check on the value cells: a whole number of 0 or more, or a status symbol."""
     ref = f"E{first}"
-    statuses = ",".join(f'LOWER(TRIM({ref}))="{s}"' for s in _TYPED_STATUSES)
+    # IF, not AND/OR: Excel evaluates every argument of AND and OR, and INT("c") is an error
+    # that would refuse every status. FIND, not SEARCH: "*" is a status, not a wildcard.
+    statuses = "|" + "|".join(SPELLINGS) + "|"
     check = DataValidation(
         type="custom",
-        formula1=f"OR(AND(ISNUMBER({ref}),{ref}>=0,{ref}=INT({ref})),{statuses})",
+        formula1=f"IF(ISNUMBER({ref}),AND({ref}>=0,{ref}=INT({ref})),"
+        f'ISNUMBER(FIND("|"&LOWER(TRIM({ref}))&"|","{statuses}")))',
         allow_blank=True,
         showErrorMessage=True,
         errorTitle="Not a count or a status",

@@ -43,6 +43,8 @@ REFUSED: list[tuple[Callable[[], bytes], str, str, str]] = [
     ),
     (hostile.high_compression_ratio, "q3.xlsx", "file.compression_ratio", "100 times"),
     (hostile.too_many_parts, "q3.xlsx", "file.too_many_parts", "the limit is 200"),
+    (hostile.huge_attribute_in_workbook, "q3.xlsx", "file.not_xlsx", "is not an Excel .xlsx"),
+    (hostile.huge_shared_string, "q3.xlsx", "file.too_much_text", "the limit is 5 MB"),
     (hostile.billion_laughs_sheet, "q3.xlsx", "file.unsafe_xml", "can't read safely"),
     (hostile.billion_laughs_shared_strings, "q3.xlsx", "file.unsafe_xml", "can't read safely"),
     (hostile.xxe_workbook, "q3.xlsx", "file.unsafe_xml", "can't read safely"),

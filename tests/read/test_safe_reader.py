@@ -293,3 +293,9 @@ def test_a_warm_read_of_a_50_row_return_is_quick():
     assert shared_reader().pid == pid
     assert len(sheet(workbook).cells) == 51 * 4
     assert statistics.median(timings) < 1.0  # about 2 ms here; the bound only catches a cold start
+
+
+def test_a_cell_longer_than_excel_allows_is_refused_by_the_child(reader):
+    problem = refusal(lambda: read_workbook(hostile.long_cell_text(), "q3.xlsx"))
+    assert problem.rule == "file.unreadable"
+    assert_reads_valid(read_workbook)
