@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import duckdb
 import pytest
 
+import digest.store
 from digest.ingest import display_name, ingest
 from digest.store.database import connect, migrate
 from digest.store.returns import ReturnsStore
@@ -128,8 +130,12 @@ def test_two_submissions_at_once_get_consecutive_versions(db_path, dataset, demo
 def test_migrations_are_recorded_and_run_once(db_path):
     connection = connect(db_path)
     assert migrate(connection) == []
-    recorded = connection.execute("select version, name from schema_migrations").fetchall()
-    assert recorded == [(1, "returns")]
+    recorded = connection.execute(
+        "select version, name from schema_migrations order by version"
+    ).fetchall()
+    shipped = sorted(Path(digest.store.__file__).parent.glob("migrations/*.sql"))
+    assert recorded == [(int(p.name[:4]), p.stem[5:]) for p in shipped]
+    assert recorded[0] == (1, "returns")
 
 
 def test_sql_cannot_reach_server_files(store):

@@ -1,0 +1,1 @@
+"""Computing indicators from the stored returns: windows, pooling and completeness."""

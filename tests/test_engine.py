@@ -1,0 +1,91 @@
+"""The indicator engine on a real store: windows over stored quarters, pooling across areas."""
+
+from __future__ import annotations
+
+import pytest
+
+from digest.compute.definitions import load_indicators
+from digest.compute.engine import Scope, compute
+from digest.demo import DemoReturn, generate_returns, return_workbook
+from digest.domain.periods import Period, quarters
+from digest.ingest import ingest
+
+FIRST, LAST = Period(2024, 4), Period(2025, 4)
+AREAS = ("E09000901", "E09000022")
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    from digest.store.database import connect
+    from digest.store.returns import ReturnsStore
+
+    store = ReturnsStore(connect(tmp_path_factory.mktemp("engine") / "digest.duckdb"))
+    figures: dict[tuple[str, Period], dict] = {}
+    for area in AREAS:
+        for demo in generate_returns(area, FIRST, LAST):
+            if demo.agency != "CSC":
+                continue
+            values = dict(demo.values)
+            if area == "E09000022" and demo.period == Period(2025, 2):
+                values["CSC.CPP_STARTED_REPEAT"] = "c"
+            figures[(area, demo.period)] = values
+            reasons = {code: "Synthetic test data, checked." for code in values}
+            result = ingest(
+                store,
+                return_workbook(DemoReturn("CSC", area, demo.period, values)),
+                "csc.xlsx",
+                submitted_by="test",
+                explanations=reasons,
+            )
+            assert result.outcome == "accepted", result.message
+    return store, figures
+
+
+def test_a_12_month_percentage_sums_four_quarters(stored):
+    store, figures = stored
+    indicator = load_indicators()["cpp_repeat"]
+    [done] = compute(store._connection, [indicator], [Scope.single("E09000901")], [LAST])
+    window = quarters(LAST.shift(-3), LAST)
+    repeat = sum(figures[("E09000901", q)]["CSC.CPP_STARTED_REPEAT"] for q in window)
+    started = sum(figures[("E09000901", q)]["CSC.CPP_STARTED"] for q in window)
+    assert (done.result.numerator, done.result.denominator) == (repeat, started)
+    assert done.result.value == pytest.approx(repeat / started * 100)
+    assert done.window == "12m"
+
+
+def test_a_suppressed_quarter_makes_the_pooled_figure_incomplete(stored):
+    store, _ = stored
+    indicator = load_indicators()["cpp_repeat"]
+    pooled = Scope("pair", AREAS)
+    [done] = compute(store._connection, [indicator], [pooled], [LAST])
+    assert done.result.status == "incomplete"
+    assert done.result.reason == "CSC.CPP_STARTED_REPEAT is suppressed (c) for 2025-26 Q2"
+    [quarterly] = compute(store._connection, [indicator], [pooled], [LAST], window="quarter")
+    assert quarterly.result.status == "complete"
+
+
+def test_pooling_sums_numerators_and_denominators_across_areas(stored):
+    store, figures = stored
+    indicator = load_indicators()["rereferrals"]
+    [done] = compute(
+        store._connection, [indicator], [Scope("pair", AREAS)], [LAST], window="quarter"
+    )
+    numerator = sum(figures[(a, LAST)]["CSC.REREFERRALS_12M"] for a in AREAS)
+    denominator = sum(figures[(a, LAST)]["CSC.REFERRALS"] for a in AREAS)
+    assert done.result.value == pytest.approx(numerator / denominator * 100)
+
+
+def test_a_missing_quarter_is_named(stored):
+    store, _ = stored
+    indicator = load_indicators()["rereferrals"]
+    [done] = compute(store._connection, [indicator], [Scope.single("E09000901")], [FIRST])
+    assert done.result.status == "incomplete"
+    assert done.result.reason == "CSC.REREFERRALS_12M was not returned for 2024-25 Q1"
+
+
+def test_a_rate_without_a_population_estimate_is_incomplete(stored):
+    store, _ = stored
+    indicator = load_indicators()["cpp_rate"]
+    [done] = compute(store._connection, [indicator], [Scope.single("E09000901")], [LAST])
+    assert done.result.status == "incomplete"
+    assert "population estimate" in (done.result.reason or "")
