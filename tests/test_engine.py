@@ -89,3 +89,39 @@ def test_a_rate_without_a_population_estimate_is_incomplete(stored):
     [done] = compute(store._connection, [indicator], [Scope.single("E09000901")], [LAST])
     assert done.result.status == "incomplete"
     assert "population estimate" in (done.result.reason or "")
+
+
+@pytest.mark.parametrize("window", ["quarter", "12m", "ytd"])
+def test_the_engine_agrees_with_the_formula_for_every_indicator(stored, window):
+    from digest.compute.formula import Figure, Total, evaluate, pool, total, window_quarters
+    from digest.domain.dataset import load_dataset
+    from digest.store.figures import current_figures
+
+    store, _ = stored
+    kinds = {code: m.kind for code, m in load_dataset().measures.items()}
+    indicators = [i for i in load_indicators().values() if i.agency == "CSC" and not i.population]
+    periods = quarters(FIRST, LAST)
+    rows = current_figures(store._connection, sorted(kinds), list(AREAS), 0, 10_000)
+    figures = {(a, c, i): Figure(v, s) for a, c, i, v, s in rows}
+    scopes = [Scope.single(AREAS[0]), Scope.single(AREAS[1]), Scope("pair", AREAS)]
+    computed = compute(store._connection, indicators, scopes, periods, window=window)
+    assert len(computed) == len(indicators) * len(periods) * len(scopes)
+    for done in computed:
+        spans = window_quarters(done.period, window)
+        parts = [
+            pool(
+                total(
+                    code,
+                    kinds[code],
+                    spans,
+                    [figures.get((area, code, q.year * 4 + q.quarter - 1)) for q in spans],
+                )
+                for area in done.scope.areas
+            )
+            for code in done.indicator.measures
+        ]
+        expected = evaluate(done.indicator, parts[0], parts[1] if len(parts) > 1 else None)
+        assert (done.result.status, done.result.value) == (expected.status, expected.value)
+        if expected.status == "incomplete":
+            assert isinstance(parts[0], Total)
+            assert done.result.reason

@@ -1,7 +1,8 @@
 """Computing indicators from the store for areas, groups of areas and periods.
 
-The figures of every area, measure and quarter needed are fetched in one query; the windows,
-pooling and completeness rules of :mod:`digest.compute.formula` are then applied in memory.
+The totals of every measure over every window needed, for every area, come from one DuckDB
+query (:mod:`digest.store.windows`); the pooling and arithmetic of :mod:`digest.compute.formula`
+are applied to them here. Only an incomplete total goes back to the figures, to say why.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from dataclasses import dataclass
 import duckdb
 
 from digest.compute.definitions import POPULATION, Indicator, Window
-from digest.compute.formula import Figure, Result, Total, evaluate, pool, total, window_quarters
-from digest.domain.dataset import load_dataset
+from digest.compute.formula import Figure, Result, Total, evaluate, total, window_quarters
+from digest.domain.dataset import MeasureKind, load_dataset
 from digest.domain.periods import Period
 from digest.store.figures import current_figures, populations
+from digest.store.windows import window_totals
 
 
 @dataclass(frozen=True)
@@ -47,17 +49,14 @@ def population_year(period: Period) -> int:
     return period.end.year - 1
 
 
-class _Figures:
-    """The figures fetched for a computation, by (area, code, period index)."""
+def _index(period: Period) -> int:
+    return period.year * 4 + period.quarter - 1
 
-    def __init__(self, rows: Sequence[tuple[str, str, int, float | None, str]]) -> None:
-        self._rows = {
-            (area, code, index): Figure(value, status)  # type: ignore[arg-type]
-            for area, code, index, value, status in rows
-        }
 
-    def get(self, area: str, code: str, period: Period) -> Figure | None:
-        return self._rows.get((area, code, period.year * 4 + period.quarter - 1))
+def _span(kind: MeasureKind, quarters: Sequence[Period]) -> tuple[int, int]:
+    """The quarters a measure is read over: the whole window for a flow, else its last quarter."""
+    last = _index(quarters[-1])
+    return (_index(quarters[0]) if kind == "flow" else last, last)
 
 
 def compute(
@@ -68,52 +67,72 @@ def compute(
     window: Window | None = None,
 ) -> list[Computation]:
     """Every indicator for every scope and period, in its headline window unless one is given."""
-    measures = load_dataset().measures
+    kinds = {code: measure.kind for code, measure in load_dataset().measures.items()}
     areas = sorted({area for scope in scopes for area in scope.areas})
-    codes = sorted({code for indicator in indicators for code in indicator.measures})
-    first = min(periods).shift(-3)
-    last = max(periods)
-    figures = _Figures(
-        current_figures(
-            connection,
-            codes,
-            areas,
-            first.year * 4 + first.quarter - 1,
-            last.year * 4 + last.quarter - 1,
-        )
+    plan = [
+        (indicator, period, window or indicator.window)
+        for indicator in indicators
+        for period in periods
+    ]
+    requests = sorted(
+        {
+            (code, *_span(kinds[code], window_quarters(period, chosen)))
+            for indicator, period, chosen in plan
+            for code in indicator.measures
+        }
     )
+    totals = {
+        (t.code, t.area, t.first, t.last): t for t in window_totals(connection, requests, areas)
+    }
     people = {
         group: _by_area(populations(connection, areas, group))
         for group in {i.population for i in indicators if i.population}
     }
+    reasons = _Reasons(connection, kinds)
     done = []
-    for indicator in indicators:
-        chosen = window or indicator.window
-        for period in periods:
-            quarters = window_quarters(period, chosen)
-            for scope in scopes:
-                parts = [
-                    pool(
-                        total(
-                            code,
-                            measures[code].kind,
-                            quarters,
-                            [figures.get(area, code, q) for q in quarters],
-                        )
-                        for area in scope.areas
-                    )
-                    for code in indicator.measures
-                ]
-                if indicator.denominator == POPULATION:
-                    assert indicator.population is not None
-                    denominator: Total | None = _population(
-                        people[indicator.population], scope.areas, period, indicator.population
-                    )
+    for indicator, period, chosen in plan:
+        quarters = window_quarters(period, chosen)
+        for scope in scopes:
+            parts = []
+            for code in indicator.measures:
+                span = _span(kinds[code], quarters)
+                found = [totals[(code, area, *span)] for area in scope.areas]
+                gap = next((t.area for t in found if not t.complete), None)
+                if gap is None:
+                    parts.append(Total(sum(t.value or 0.0 for t in found)))
                 else:
-                    denominator = parts[1] if len(parts) > 1 else None
-                result = evaluate(indicator, parts[0], denominator)
-                done.append(Computation(indicator, scope, period, chosen, result))
+                    parts.append(reasons.why(gap, code, quarters))
+            if indicator.denominator == POPULATION:
+                assert indicator.population is not None
+                denominator: Total | None = _population(
+                    people[indicator.population], scope.areas, period, indicator.population
+                )
+            else:
+                denominator = parts[1] if len(parts) > 1 else None
+            result = evaluate(indicator, parts[0], denominator)
+            done.append(Computation(indicator, scope, period, chosen, result))
     return done
+
+
+class _Reasons:
+    """Why a total is incomplete, read from the figures themselves (fetched only when needed)."""
+
+    def __init__(
+        self, connection: duckdb.DuckDBPyConnection, kinds: dict[str, MeasureKind]
+    ) -> None:
+        self._connection = connection
+        self._kinds = kinds
+        self._figures: dict[tuple[str, str, int], Figure] = {}
+        self._fetched: set[tuple[str, str]] = set()
+
+    def why(self, area: str, code: str, quarters: Sequence[Period]) -> Total:
+        if (area, code) not in self._fetched:
+            rows = current_figures(self._connection, [code], [area], 0, 10_000)
+            for row_area, row_code, index, value, status in rows:
+                self._figures[(row_area, row_code, index)] = Figure(value, status)
+            self._fetched.add((area, code))
+        figures = [self._figures.get((area, code, _index(q))) for q in quarters]
+        return total(code, self._kinds[code], quarters, figures)
 
 
 def _by_area(known: dict[tuple[str, int], float]) -> dict[str, list[tuple[int, float]]]:
