@@ -18,7 +18,10 @@ PERIOD = Period(2025, 4)
 
 def _figures(given, count: int) -> list[Figure | None]:
     entries = given if isinstance(given, list) else [given]
-    figures = [Figure(None, e) if isinstance(e, str) else Figure(float(e)) for e in entries]
+    figures = [
+        Figure(None, e) if isinstance(e, str) else Figure(float(e))  # type: ignore[arg-type]
+        for e in entries
+    ]
     return [None] * (count - len(figures)) + figures[-count:]
 
 

@@ -17,7 +17,7 @@ from digest.compute.formula import Figure, Result, Total, evaluate, total, windo
 from digest.domain.dataset import MeasureKind, load_dataset
 from digest.domain.periods import Period
 from digest.store.figures import current_figures, populations
-from digest.store.windows import window_totals
+from digest.store.windows import Request, pooled_totals
 
 
 @dataclass(frozen=True)
@@ -69,20 +69,21 @@ def compute(
     """Every indicator for every scope and period, in its headline window unless one is given."""
     kinds = {code: measure.kind for code, measure in load_dataset().measures.items()}
     areas = sorted({area for scope in scopes for area in scope.areas})
-    plan = [
-        (indicator, period, window or indicator.window)
-        for indicator in indicators
-        for period in periods
-    ]
-    requests = sorted(
-        {
-            (code, *_span(kinds[code], window_quarters(period, chosen)))
-            for indicator, period, chosen in plan
-            for code in indicator.measures
-        }
-    )
+    plan = []
+    keys: dict[tuple[str, int, int], int] = {}
+    for indicator in indicators:
+        chosen = window or indicator.window
+        for period in periods:
+            quarters = window_quarters(period, chosen)
+            parts = [
+                keys.setdefault((code, *_span(kinds[code], quarters)), len(keys))
+                for code in indicator.measures
+            ]
+            plan.append((indicator, period, chosen, quarters, parts))
+    requests = [Request(key, code, first, last) for (code, first, last), key in keys.items()]
     totals = {
-        (t.code, t.area, t.first, t.last): t for t in window_totals(connection, requests, areas)
+        (t.key, t.scope): t
+        for t in pooled_totals(connection, requests, {scope.label: scope.areas for scope in scopes})
     }
     people = {
         group: _by_area(populations(connection, areas, group))
@@ -90,26 +91,24 @@ def compute(
     }
     reasons = _Reasons(connection, kinds)
     done = []
-    for indicator, period, chosen in plan:
-        quarters = window_quarters(period, chosen)
+    for indicator, period, chosen, quarters, parts in plan:
+        codes = indicator.measures
         for scope in scopes:
-            parts = []
-            for code in indicator.measures:
-                span = _span(kinds[code], quarters)
-                found = [totals[(code, area, *span)] for area in scope.areas]
-                gap = next((t.area for t in found if not t.complete), None)
-                if gap is None:
-                    parts.append(Total(sum(t.value or 0.0 for t in found)))
+            found = []
+            for code, key in zip(codes, parts, strict=True):
+                pooled = totals[(key, scope.label)]
+                if pooled.gap is None:
+                    found.append(Total(pooled.value))
                 else:
-                    parts.append(reasons.why(gap, code, quarters))
+                    found.append(reasons.why(pooled.gap, code, quarters))
             if indicator.denominator == POPULATION:
                 assert indicator.population is not None
                 denominator: Total | None = _population(
                     people[indicator.population], scope.areas, period, indicator.population
                 )
             else:
-                denominator = parts[1] if len(parts) > 1 else None
-            result = evaluate(indicator, parts[0], denominator)
+                denominator = found[1] if len(found) > 1 else None
+            result = evaluate(indicator, found[0], denominator)
             done.append(Computation(indicator, scope, period, chosen, result))
     return done
 

@@ -62,8 +62,14 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
                 "(or wait for it to finish) and try again."
             ) from None
         raise StoreError(f"The database {path} could not be opened: {error}") from None
-    connection.execute("set enable_external_access = false")
-    connection.execute("set lock_configuration = true")
+    # A second connection to the same file in one process shares the first one's database,
+    # already hardened and locked.
+    (external,) = connection.execute(
+        "select current_setting('enable_external_access')"
+    ).fetchone() or (True,)
+    if external:
+        connection.execute("set enable_external_access = false")
+        connection.execute("set lock_configuration = true")
     if not read_only:
         migrate(connection)
     return connection

@@ -1,0 +1,1 @@
+"""Comparing figures: confidence intervals, benchmarks and the judgements the chair sees."""
