@@ -60,6 +60,13 @@ def test_a_filled_template_is_accepted_with_every_value_traced(
         assert (stored[code].sheet, stored[code].cell) == ("Return", f"E{rows[code]}")
 
 
+@pytest.mark.parametrize("agency", ["CSC", "POLICE", "HEALTH", "EDU", "YJS", "PSCP"])
+def test_every_agencys_filled_template_is_accepted(submit, dataset, demo_returns, agency):
+    result = submit(workbook_bytes(dataset, figures(demo_returns, agency), agency=agency))
+    assert result.outcome == "accepted", result.findings
+    assert result.findings == []
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ _PERSON_NAME = re.compile(r"^[A-Z][a-z]+(?:[ '-][A-Z][a-z']+)+$")
 _DATE_TEXT = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b")
 _PERSONAL_WORDS = re.compile(
     r"\b(?:d\.?o\.?b\b\.?|dates? of birth|born|birthday|nhs (?:no|number)|upn|child'?s name"
-    r"|name:|aged? \d{1,2}\b)",
+    r"|name:)",
     re.IGNORECASE,
 )
 
