@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 a file was not accepted (or another expected failure); 
 from __future__ import annotations
 
 import argparse
+import csv
 import getpass
 import json
 import os
@@ -14,15 +15,22 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from digest.compare.report import Line, report
+from digest.compute.definitions import load_indicators
+from digest.compute.engine import Scope
 from digest.demo import build_demo
-from digest.domain.areas import AreaError, find_area, home_area
+from digest.domain.areas import AreaError, find_area, home_area, london_boroughs
 from digest.domain.dataset import load_dataset
 from digest.domain.findings import Finding
 from digest.domain.periods import Period, PeriodError
 from digest.domain.timestamps import uk_time
 from digest.ingest import IngestResult, ingest
+from digest.published.files import PublishedFileError
+from digest.published.importer import import_published
 from digest.read.safe import ReaderUnavailable
 from digest.store.database import StoreError, connect, database_path
+from digest.store.figures import areas_with_returns
+from digest.store.published import neighbour_models, neighbours
 from digest.store.returns import ReturnsStore
 from digest.validate.rules import WHOLE_RETURN, Submitting
 from digest.workbook.template import build_template
@@ -209,6 +217,131 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scope(text: str, connection: Any) -> Scope:
+    """``london``, ``sn``, one ONS code, or several separated by commas (pooled)."""
+    stored = set(areas_with_returns(connection))
+    home = home_area()
+    if text == "london":
+        members = tuple(a.ons_code for a in london_boroughs() if a.ons_code in stored)
+    elif text == "sn":
+        models = neighbour_models(connection)
+        group = neighbours(connection, home.ons_code, models[-1]) if models else []
+        members = tuple(code for code in group if code in stored)
+    else:
+        members = tuple(_area(part) for part in text.split(",") if part.strip())
+    if not members:
+        raise UsageError(f"No stored returns belong to '{text}': nothing to compute.")
+    return Scope(text if len(members) > 1 else members[0], members)
+
+
+def _csv_safe(value: object) -> str:
+    """A CSV cell that a spreadsheet will show as text, never run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    """Compute indicators for an area or group, with intervals, benchmarks and flags."""
+    store = _store(args, read_only=True)
+    connection = store._connection
+    scope = _scope(args.area or home_area().ons_code, connection)
+    period = args.period
+    if period is None:
+        stored = [s.period for s in store.submissions(area=scope.areas[0])]
+        if not stored:
+            raise UsageError(f"No returns are stored for {scope.label}: give --period.")
+        period = max(stored)
+    indicators = list(load_indicators().values())
+    lines = report(connection, indicators, scope, [period], args.window)
+    rows = [line.to_dict() for line in lines]
+    if args.format == "json":
+        _print_json(rows)
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(
+            [
+                "indicator",
+                "area",
+                "period",
+                "window",
+                "numerator",
+                "denominator",
+                "value",
+                "lower",
+                "upper",
+                "status",
+                "reason",
+                "london",
+                "england",
+                "comparison",
+                "flags",
+            ]
+        )
+        for row in rows:
+            named = {b["name"]: b["value"] for b in row["benchmarks"]}
+            writer.writerow(
+                [
+                    _csv_safe(v)
+                    for v in (
+                        row["indicator"],
+                        row["area"],
+                        row["period"],
+                        row["window"],
+                        row["numerator"],
+                        row["denominator"],
+                        row["value"],
+                        row["lower"],
+                        row["upper"],
+                        row["status"],
+                        row["reason"],
+                        named.get("London"),
+                        named.get("England"),
+                        row["comparison"],
+                        "; ".join(f["message"] for f in row["flags"]),
+                    )
+                ]
+            )
+    else:
+        print(f"Indicators for {scope.label}, {period}")
+        for line in lines:
+            print(_show_line(line))
+    return 0
+
+
+def _show_line(line: Line) -> str:
+    done, result = line.computation, line.computation.result
+    if result.value is None:
+        shown = f"incomplete ({result.reason})"
+    else:
+        interval = (
+            f" [{line.interval.lower:.1f} to {line.interval.upper:.1f}]" if line.interval else ""
+        )
+        shown = f"{result.value:.1f}{interval}"
+    marks = [f"{b.name} {b.value:.1f} ({b.year})" for b in line.benchmarks if b.value is not None]
+    judged = f" - {line.comparison}" if line.comparison else ""
+    flags = "".join(f"\n      ! {f.message}" for f in line.flags if f.kind != "incomplete")
+    return (
+        f"  {done.indicator.id:<22} {done.window:<7} {shown}{judged}"
+        + (f"\n      {'; '.join(marks)}" if marks else "")
+        + flags
+    )
+
+
+def cmd_benchmarks_import(args: argparse.Namespace) -> int:
+    """Import published DfE, LAIT and ONS files (or folders of them) into the store."""
+    try:
+        summaries = import_published(_store(args)._connection, [Path(p) for p in args.paths])
+    except PublishedFileError as error:
+        print(f"digest: {error} Nothing was imported.", file=sys.stderr)
+        return 1
+    for summary in summaries:
+        print(summary.describe())
+        for note in summary.notes:
+            print(f"  note: {note}")
+    print("Contains public sector information licensed under the Open Government Licence v3.0.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``digest`` command."""
     parser = argparse.ArgumentParser(
@@ -259,6 +392,43 @@ def build_parser() -> argparse.ArgumentParser:
     values.add_argument("--period", required=True, type=_period)
     values.add_argument("--area", type=_area, help="ONS code (default: the partnership's area)")
     values.add_argument("--json", action="store_true")
+
+    indicators = add(
+        "indicators",
+        cmd_indicators,
+        "Compute the indicators for an area or group, "
+        "with confidence intervals, published benchmarks and flags.",
+    )
+    indicators.add_argument(
+        "--area",
+        help="an ONS code, london, sn, or codes separated by "
+        "commas (pooled); default: the partnership's area",
+    )
+    indicators.add_argument("--period", type=_period, help="default: the latest stored")
+    indicators.add_argument(
+        "--window",
+        choices=["quarter", "12m", "ytd"],
+        help="default: each indicator's headline window",
+    )
+    indicators.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    published = commands.add_parser(
+        "benchmarks",
+        help="Published benchmark figures.",
+        description="Published benchmark figures.",
+    )
+    published_commands = published.add_subparsers(dest="action", required=True, metavar="ACTION")
+    importing = published_commands.add_parser(
+        "import",
+        help="Import published DfE (Explore Education Statistics), LAIT and ONS files.",
+        description="Import published DfE (Explore Education Statistics), LAIT and ONS files, or "
+        "folders of them, keeping suppression symbols and the source and edition of every figure.",
+    )
+    importing.add_argument("paths", nargs="+", metavar="PATH")
+    importing.add_argument(
+        "--db", help="the DuckDB file (default: $DIGEST_DB or data/digest.duckdb)"
+    )
+    importing.set_defaults(handler=cmd_benchmarks_import, parser=importing)
 
     demo = add("demo", cmd_demo, "Build the demo database of synthetic returns.")
     demo.add_argument("--replace", action="store_true", help="rebuild it if it exists")

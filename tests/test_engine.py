@@ -86,9 +86,21 @@ def test_a_missing_quarter_is_named(stored):
 def test_a_rate_without_a_population_estimate_is_incomplete(stored):
     store, _ = stored
     indicator = load_indicators()["cpp_rate"]
-    [done] = compute(store._connection, [indicator], [Scope.single("E09000901")], [LAST])
+    [done] = compute(store._connection, [indicator], [Scope.single("E09000022")], [LAST])
     assert done.result.status == "incomplete"
-    assert "population estimate" in (done.result.reason or "")
+    assert done.result.reason == (
+        "there is no mid-2025 population estimate aged 0-17 for E09000022"
+    )
+
+
+def test_the_partnerships_own_estimate_serves_where_none_is_published(stored):
+    store, figures = stored
+    indicator = load_indicators()["cpp_rate"]
+    [done] = compute(store._connection, [indicator], [Scope.single("E09000901")], [LAST])
+    assert done.result.denominator == 61800  # data/partnership.yaml
+    assert done.result.value == pytest.approx(
+        figures[("E09000901", LAST)]["CSC.CPP_OPEN"] / 61800 * 10000
+    )
 
 
 @pytest.mark.parametrize("window", ["quarter", "12m", "ytd"])

@@ -39,3 +39,16 @@ def test_every_published_source_file_stays_out_of_the_repository():
         "ons_mid-year_population_estimates_2012_to_2024.csv",
     ):
         assert published not in names
+
+
+def test_the_readme_catalogue_lists_every_indicator_as_defined():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "update_catalogue", ROOT / "scripts" / "update_catalogue.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    readme = _readme()
+    assert module.updated(readme) == readme, "run: python scripts/update_catalogue.py"

@@ -116,3 +116,34 @@ def load_indicators(folder: Path = INDICATORS_DIR) -> dict[str, Indicator]:
         _check_against_dataset(indicator, dataset, path)
         indicators[indicator.id] = indicator
     return indicators
+
+
+def catalogue(indicators: dict[str, Indicator]) -> str:
+    """The indicator catalogue as a Markdown table, grouped by theme (kept in the README)."""
+    lines = [
+        "| theme | id | indicator | computed as | polarity | window | benchmark |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for indicator in sorted(indicators.values(), key=lambda i: (i.theme, i.id)):
+        if indicator.denominator == POPULATION:
+            per = f"{indicator.multiplier:,.0f} aged {indicator.population}"
+            computed = f"{indicator.numerator} per {per}"
+        elif indicator.denominator:
+            computed = f"{indicator.numerator} / {indicator.denominator}"
+        else:
+            computed = indicator.numerator
+        spec = indicator.benchmark
+        if spec is None:
+            target = (
+                f"local target {indicator.target:g} ± {indicator.tolerance:g}"
+                if indicator.target is not None and indicator.tolerance is not None
+                else "none"
+            )
+            benchmark = target
+        else:
+            benchmark = f"{spec.source} `{spec.value or ' + '.join(spec.numerator or [])}`"
+        lines.append(
+            f"| {indicator.theme} | `{indicator.id}` | {indicator.title} | {computed} | "
+            f"{indicator.polarity} | {indicator.window} | {benchmark} |"
+        )
+    return "\n".join(lines)

@@ -14,6 +14,7 @@ import duckdb
 
 from digest.compute.definitions import POPULATION, Indicator, Window
 from digest.compute.formula import Figure, Result, Total, evaluate, total, window_quarters
+from digest.domain.areas import partnership
 from digest.domain.dataset import MeasureKind, load_dataset
 from digest.domain.periods import Period
 from digest.store.figures import current_figures, populations
@@ -86,7 +87,7 @@ def compute(
         for t in pooled_totals(connection, requests, {scope.label: scope.areas for scope in scopes})
     }
     people = {
-        group: _by_area(populations(connection, areas, group))
+        group: _by_area(_settings(group) | populations(connection, areas, group))
         for group in {i.population for i in indicators if i.population}
     }
     reasons = _Reasons(connection, kinds)
@@ -132,6 +133,11 @@ class _Reasons:
             self._fetched.add((area, code))
         figures = [self._figures.get((area, code, _index(q))) for q in quarters]
         return total(code, self._kinds[code], quarters, figures)
+
+
+def _settings(group: str) -> dict[tuple[str, int], float]:
+    """The partnership's own estimates, used where no published one is loaded."""
+    return {(p.area, p.year): p.value for p in partnership().populations if p.age_group == group}
 
 
 def _by_area(known: dict[tuple[str, int], float]) -> dict[str, list[tuple[int, float]]]:

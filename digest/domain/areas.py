@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
 
 from digest.domain.dataset import DATA_DIR
 from digest.domain.specfile import Strict, load_model
@@ -50,11 +53,21 @@ class Area:
         return f"{self.name} ({self.ons_code})"
 
 
+class PopulationSetting(Strict):
+    """A population estimate set by the partnership where none is published."""
+
+    area: str
+    age_group: Literal["0-17", "10-17"]
+    year: int
+    value: float = Field(gt=0)
+
+
 class Partnership(Strict):
     """The settings of the partnership this installation serves."""
 
     name: str
     area: str
+    populations: list[PopulationSetting] = Field(default_factory=list)
 
 
 @cache

@@ -52,8 +52,6 @@ def populations(
             "where list_contains(?, area_code) and age_group = ? and value is not null",
             [areas, age_group],
         ).fetchall()
-    except duckdb.CatalogException:  # no population has been imported into this store yet
-        return {}
     finally:
         cursor.close()
     return {(area, year): value for area, year, value in rows}

@@ -1,0 +1,141 @@
+"""Published benchmarks for an indicator: London, England and statistical neighbours.
+
+DfE's figures are annual, for the year ending 31 March; a quarter is compared with the latest
+published year up to the end of its financial year. London and England are taken as published
+(a published percentage is computed from unrounded counts; the published counts of regions are
+rounded to 10). The statistical-neighbour value is computed from the ten neighbours' published
+figures, as a mean (as LAIT does) and as a median (as DfE's dashboard does).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from digest.compute.definitions import Indicator
+from digest.domain.areas import ENGLAND, LONDON
+from digest.domain.periods import Period
+from digest.store.published import neighbour_models, neighbours, population, published_figure
+
+#: How far back to look for a published year before giving up.
+LOOK_BACK_YEARS = 3
+
+
+@dataclass(frozen=True)
+class BenchmarkValue:
+    """A published comparator: its name, value (or the status it was published with), year."""
+
+    name: str
+    value: float | None
+    year: int
+    source: str
+    status: str = "ok"
+
+    def to_dict(self) -> dict[str, object]:
+        """The benchmark as the JSON object ``digest indicators`` prints."""
+        return {
+            "name": self.name,
+            "value": self.value,
+            "year": self.year,
+            "source": self.source,
+            "status": self.status,
+        }
+
+
+def published_value(
+    connection: duckdb.DuckDBPyConnection, indicator: Indicator, area: str, year: int
+) -> tuple[float | None, str] | None:
+    """An area's published figure for an indicator and year, as ``(value, status)``.
+
+    ``None`` when nothing is published for that area and year.
+    """
+    spec = indicator.benchmark
+    if spec is None:
+        return None
+    if spec.value is not None:
+        found = published_figure(connection, spec.source, spec.value, area, year)
+        if found is not None:
+            return found
+        if spec.numerator is None:
+            return None
+    assert spec.numerator is not None
+    parts = [published_figure(connection, spec.source, code, area, year) for code in spec.numerator]
+    if any(part is None for part in parts):
+        return None
+    for part in parts:
+        assert part is not None
+        if part[1] != "ok":
+            return None, part[1]
+    numerator = sum(part[0] or 0.0 for part in parts if part is not None)
+    if spec.population is not None:
+        people = population(connection, area, year - 1, spec.population)
+        if not people:
+            return None
+        return numerator / people * indicator.multiplier, "ok"
+    assert spec.denominator is not None
+    whole = published_figure(connection, spec.source, spec.denominator, area, year)
+    if whole is None:
+        return None
+    if whole[1] != "ok" or not whole[0]:
+        return None, whole[1] if whole[1] != "ok" else "z"
+    return numerator / whole[0] * indicator.multiplier, "ok"
+
+
+def benchmark_year(
+    connection: duckdb.DuckDBPyConnection, indicator: Indicator, period: Period
+) -> int | None:
+    """The latest year ending 31 March, up to the end of the period's financial year, that
+    England or London has a published figure for."""
+    for year in range(period.year + 1, period.year - LOOK_BACK_YEARS, -1):
+        for area in (ENGLAND, LONDON):
+            if published_value(connection, indicator, area, year) is not None:
+                return year
+    return None
+
+
+def benchmarks(
+    connection: duckdb.DuckDBPyConnection, indicator: Indicator, area: str, period: Period
+) -> list[BenchmarkValue]:
+    """London, England and statistical-neighbour values for an indicator and period."""
+    spec = indicator.benchmark
+    if spec is None:
+        return []
+    year = benchmark_year(connection, indicator, period)
+    if year is None:
+        return []
+    source = f"{spec.source}: {spec.value or ' + '.join(spec.numerator or [])}"
+    found = []
+    for name, code in (("London", LONDON), ("England", ENGLAND)):
+        value = published_value(connection, indicator, code, year)
+        if value is not None:
+            found.append(BenchmarkValue(name, value[0], year, source, value[1]))
+    found.extend(_neighbours(connection, indicator, area, year, source))
+    return found
+
+
+def _neighbours(
+    connection: duckdb.DuckDBPyConnection, indicator: Indicator, area: str, year: int, source: str
+) -> list[BenchmarkValue]:
+    models = neighbour_models(connection)
+    if not models:
+        return []
+    model = models[-1]
+    group = neighbours(connection, area, model)
+    values = [
+        v
+        for code in group
+        if (v := published_value(connection, indicator, code, year)) is not None
+        and v[1] == "ok"
+        and v[0] is not None
+    ]
+    if not group or not values:
+        return []
+    numbers: Sequence[float] = [v[0] for v in values if v[0] is not None]
+    used = f"{source}; {len(numbers)} of {len(group)} neighbours, {model} model"
+    return [
+        BenchmarkValue("Statistical neighbours (mean)", statistics.fmean(numbers), year, used),
+        BenchmarkValue("Statistical neighbours (median)", statistics.median(numbers), year, used),
+    ]

@@ -1,0 +1,116 @@
+"""Indicators with their intervals, benchmarks, comparison and flags: what the digest reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from digest.compare.benchmarks import BenchmarkValue, benchmarks
+from digest.compare.judgement import Flag, comparison, interval, outside_target, worsening
+from digest.compare.stats import Interval
+from digest.compute.definitions import Indicator, Window
+from digest.compute.engine import Computation, Scope, compute
+from digest.domain.periods import Period, quarters
+from digest.store.returns import ReturnsStore
+
+
+@dataclass
+class Line:
+    """One indicator for one scope and period, with everything needed to judge it."""
+
+    computation: Computation
+    interval: Interval | None
+    benchmarks: list[BenchmarkValue]
+    comparison: str | None
+    flags: list[Flag] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The line as the JSON object ``digest indicators --format json`` prints."""
+        done, result = self.computation, self.computation.result
+        return {
+            "indicator": done.indicator.id,
+            "area": done.scope.label,
+            "period": str(done.period),
+            "window": done.window,
+            "numerator": result.numerator,
+            "denominator": result.denominator,
+            "value": result.value,
+            "lower": self.interval.lower if self.interval else None,
+            "upper": self.interval.upper if self.interval else None,
+            "status": result.status,
+            "reason": result.reason,
+            "benchmarks": [b.to_dict() for b in self.benchmarks],
+            "comparison": self.comparison,
+            "flags": [f.to_dict() for f in self.flags],
+        }
+
+
+def report(
+    connection: duckdb.DuckDBPyConnection,
+    indicators: Sequence[Indicator],
+    scope: Scope,
+    periods: Sequence[Period],
+    window: Window | None = None,
+) -> list[Line]:
+    """Every indicator for a scope and periods, judged against London and its own trend."""
+    history = quarters(min(periods).shift(-3), max(periods))
+    computed = compute(connection, indicators, [scope], history, window)
+    series: dict[str, dict[Period, float | None]] = {}
+    for done in computed:
+        series.setdefault(done.indicator.id, {})[done.period] = done.result.value
+    returns = ReturnsStore(connection)
+    lines = []
+    for done in computed:
+        if done.period not in periods:
+            continue
+        indicator, result = done.indicator, done.result
+        area = scope.areas[0] if len(scope.areas) == 1 else scope.label
+        found = benchmarks(connection, indicator, scope.areas[0], done.period)
+        london = next((b.value for b in found if b.name == "London"), None)
+        judged = comparison(indicator, result, london)
+        line = Line(done, interval(indicator, result), found, judged)
+        line.flags = _flags(indicator, done, judged, series[indicator.id], returns, area)
+        lines.append(line)
+    return lines
+
+
+def _flags(
+    indicator: Indicator,
+    done: Computation,
+    judged: str | None,
+    series: dict[Period, float | None],
+    returns: ReturnsStore,
+    area: str,
+) -> list[Flag]:
+    period, result = str(done.period), done.result
+
+    def flag(kind: Any, message: str) -> Flag:
+        return Flag(kind, indicator.id, area, period, message)
+
+    flags = []
+    if judged in ("worse", "much worse"):
+        flags.append(flag("worse_than_london", f"{judged} than London (95% confidence)"))
+    if outside_target(indicator, result.value):
+        flags.append(
+            flag(
+                "outside_target",
+                f"{result.value:.1f} is outside the local target of {indicator.target:g} "
+                f"(tolerance {indicator.tolerance:g})",
+            )
+        )
+    recent = [series.get(done.period.shift(step)) for step in (-3, -2, -1, 0)]
+    if worsening(indicator, recent):
+        flags.append(flag("worsening", "worse three quarters running"))
+    if len(done.scope.areas) == 1 and returns.current(indicator.agency, area, done.period) is None:
+        flags.append(
+            flag(
+                "return_missing",
+                f"the {indicator.agency} return for {period} has not been received",
+            )
+        )
+    if result.status == "incomplete":
+        flags.append(flag("incomplete", f"incomplete: {result.reason}"))
+    return flags

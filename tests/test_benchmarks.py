@@ -1,0 +1,136 @@
+"""Published benchmarks for the shipped indicators, and the digest indicators command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from digest.compare.benchmarks import benchmarks, published_value
+from digest.compute.definitions import load_indicators
+from digest.demo import store_generated
+from digest.domain.areas import ENGLAND, LONDON
+from digest.domain.periods import Period
+from digest.published.importer import import_published
+from digest.store.database import connect
+from digest.store.published import published_figure
+from digest.store.returns import ReturnsStore
+from tests.conftest import SHARED
+from tests.test_cli import digest
+
+pytestmark = pytest.mark.skipif(not (SHARED / "benchmarks").exists(), reason="needs ../shared")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    path = tmp_path_factory.mktemp("published") / "digest.duckdb"
+    connection = connect(path)
+    import_published(connection, [SHARED / "benchmarks" / "dfe", SHARED / "benchmarks" / "lait"])
+    return path, connection
+
+
+def test_cp_plans_second_or_subsequent_match_the_published_2025_figures(published):
+    _, connection = published
+    indicator = load_indicators()["cpp_repeat"]
+    found = {
+        b.name: (b.value, b.year)
+        for b in benchmarks(connection, indicator, "E09000022", Period(2024, 4))
+    }
+    assert found["London"] == (19.2, 2025)
+    assert found["England"] == (24.5, 2025)
+    assert {"Statistical neighbours (mean)", "Statistical neighbours (median)"} <= set(found)
+
+
+@pytest.mark.parametrize(
+    "indicator_id", [i.id for i in load_indicators().values() if i.benchmark and i.benchmark.value]
+)
+def test_london_and_england_are_the_published_values_for_every_year(published, indicator_id):
+    _, connection = published
+    indicator = load_indicators()[indicator_id]
+    assert indicator.benchmark is not None and indicator.benchmark.value is not None
+    checked = 0
+    for year in range(2013, 2027):
+        for area in (LONDON, ENGLAND):
+            figure = published_figure(
+                connection, indicator.benchmark.source, indicator.benchmark.value, area, year
+            )
+            if figure is None:
+                continue
+            assert published_value(connection, indicator, area, year) == figure
+            checked += 1
+    assert checked, f"no published London or England figure for {indicator_id}"
+
+
+def test_a_benchmark_from_counts_pools_the_published_counts(published):
+    _, connection = published
+    indicator = load_indicators()["icpc_15wd"]
+    value = published_value(connection, indicator, LONDON, 2025)
+    counts = []
+    for code in ("Duration_0-10_days", "Duration_11-15_days", "ICPC"):
+        figure = published_figure(connection, "DfE", code, LONDON, 2025)
+        assert figure is not None and figure[0] is not None and figure[1] == "ok"
+        counts.append(figure[0])
+    assert value is not None and value[1] == "ok"
+    assert value[0] == pytest.approx((counts[0] + counts[1]) / counts[2] * 100)
+
+
+def test_first_time_entrants_have_no_england_benchmark(published):
+    _, connection = published
+    indicator = load_indicators()["fte_rate"]
+    found = {b.name: b for b in benchmarks(connection, indicator, "E09000022", Period(2023, 4))}
+    assert "London" in found
+    assert found.get("England") is None or found["England"].value is None
+
+
+def test_the_indicators_command_prints_the_json_the_issue_describes(
+    published, dataset, demo_returns, tmp_path
+):
+    path, connection = published
+    store = ReturnsStore(connection)
+    for demo in demo_returns.values():
+        if demo.agency == "CSC":
+            store_generated(store, demo, dataset)
+    connection.close()
+    ran = digest(
+        "indicators",
+        "--area",
+        "E09000901",
+        "--period",
+        "2025-26 Q4",
+        "--format",
+        "json",
+        db=path,
+        check=True,
+    )
+    rows = {row["indicator"]: row for row in json.loads(ran.stdout)}
+    assert set(rows) == set(load_indicators())
+    row = rows["cpp_repeat"]
+    assert set(row) == {
+        "indicator",
+        "area",
+        "period",
+        "window",
+        "numerator",
+        "denominator",
+        "value",
+        "lower",
+        "upper",
+        "status",
+        "reason",
+        "benchmarks",
+        "comparison",
+        "flags",
+    }
+    assert (row["area"], row["period"], row["window"], row["status"]) == (
+        "E09000901",
+        "2025-26 Q4",
+        "12m",
+        "complete",
+    )
+    assert row["lower"] <= row["value"] <= row["upper"]
+    london = next(b for b in row["benchmarks"] if b["name"] == "London")
+    assert (london["value"], london["year"]) == (19.2, 2025)
+    assert row["comparison"] in {"similar", "better", "worse", "much better", "much worse"}
+    police = rows["mash_police_in_time"]
+    assert police["status"] == "incomplete"
+    assert {f["kind"] for f in police["flags"]} == {"return_missing", "incomplete"}
