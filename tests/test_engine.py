@@ -59,7 +59,9 @@ def test_a_suppressed_quarter_makes_the_pooled_figure_incomplete(stored):
     pooled = Scope("pair", AREAS)
     [done] = compute(store._connection, [indicator], [pooled], [LAST])
     assert done.result.status == "incomplete"
-    assert done.result.reason == "CSC.CPP_STARTED_REPEAT is suppressed (c) for 2025-26 Q2"
+    assert done.result.reason == (
+        "CSC.CPP_STARTED_REPEAT is suppressed (c) for 2025-26 Q2 in Lambeth (E09000022)"
+    )
     [quarterly] = compute(store._connection, [indicator], [pooled], [LAST], window="quarter")
     assert quarterly.result.status == "complete"
 

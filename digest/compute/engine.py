@@ -14,7 +14,7 @@ import duckdb
 
 from digest.compute.definitions import POPULATION, Indicator, Window
 from digest.compute.formula import Figure, Result, Total, evaluate, total, window_quarters
-from digest.domain.areas import partnership
+from digest.domain.areas import find_area, partnership
 from digest.domain.dataset import MeasureKind, load_dataset
 from digest.domain.periods import Period
 from digest.store.figures import current_figures, populations
@@ -101,7 +101,7 @@ def compute(
                 if pooled.gap is None:
                     found.append(Total(pooled.value))
                 else:
-                    found.append(reasons.why(pooled.gap, code, quarters))
+                    found.append(reasons.why(pooled.gap, code, quarters, len(scope.areas) > 1))
             if indicator.denominator == POPULATION:
                 assert indicator.population is not None
                 denominator: Total | None = _population(
@@ -125,14 +125,18 @@ class _Reasons:
         self._figures: dict[tuple[str, str, int], Figure] = {}
         self._fetched: set[tuple[str, str]] = set()
 
-    def why(self, area: str, code: str, quarters: Sequence[Period]) -> Total:
+    def why(self, area: str, code: str, quarters: Sequence[Period], pooled: bool) -> Total:
+        """The incomplete total, its reason naming the area when several are pooled."""
         if (area, code) not in self._fetched:
             rows = current_figures(self._connection, [code], [area], 0, 10_000)
             for row_area, row_code, index, value, status in rows:
                 self._figures[(row_area, row_code, index)] = Figure(value, status)
             self._fetched.add((area, code))
         figures = [self._figures.get((area, code, _index(q))) for q in quarters]
-        return total(code, self._kinds[code], quarters, figures)
+        found = total(code, self._kinds[code], quarters, figures)
+        if pooled and found.reason:
+            return Total(None, f"{found.reason} in {find_area(area)}")
+        return found
 
 
 def _settings(group: str) -> dict[tuple[str, int], float]:
