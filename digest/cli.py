@@ -319,6 +319,8 @@ def _show_line(line: Line) -> str:
         shown = f"{result.value:.1f}{interval}"
     marks = [f"{b.name} {b.value:.1f} ({b.year})" for b in line.benchmarks if b.value is not None]
     judged = f" - {line.comparison}" if line.comparison else ""
+    neutral = done.indicator.polarity == "neutral"
+    marks += [p.describe(neutral) for p in line.positions]
     flags = "".join(f"\n      ! {f.message}" for f in line.flags if f.kind != "incomplete")
     return (
         f"  {done.indicator.id:<22} {done.window:<7} {shown}{judged}"

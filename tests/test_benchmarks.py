@@ -22,11 +22,20 @@ pytestmark = pytest.mark.skipif(not (SHARED / "benchmarks").exists(), reason="ne
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
+def published_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("published") / "digest.duckdb"
     connection = connect(path)
     import_published(connection, [SHARED / "benchmarks" / "dfe", SHARED / "benchmarks" / "lait"])
-    return path, connection
+    connection.close()
+    return path
+
+
+@pytest.fixture
+def published(published_db):
+    """The database and a connection, closed after the test so a command may open the file."""
+    connection = connect(published_db)
+    yield published_db, connection
+    connection.close()
 
 
 def test_cp_plans_second_or_subsequent_match_the_published_2025_figures(published):
@@ -119,6 +128,7 @@ def test_the_indicators_command_prints_the_json_the_issue_describes(
         "reason",
         "benchmarks",
         "comparison",
+        "ranks",
         "flags",
     }
     assert (row["area"], row["period"], row["window"], row["status"]) == (
@@ -134,3 +144,23 @@ def test_the_indicators_command_prints_the_json_the_issue_describes(
     police = rows["mash_police_in_time"]
     assert police["status"] == "incomplete"
     assert {f["kind"] for f in police["flags"]} == {"return_missing", "incomplete"}
+
+
+def test_a_value_is_ranked_among_london_and_all_authorities_by_polarity(published):
+    from digest.compare.benchmarks import local_authority_values, positions
+
+    _, connection = published
+    indicator = load_indicators()["cpp_repeat"]  # lower is better
+    published_values = local_authority_values(connection, indicator, 2025)
+    lambeth = published_values["E09000022"]
+    found = {p.group: p for p in positions(connection, indicator, "E09000022", lambeth, 2025)}
+    london_values = [
+        v for code, v in published_values.items() if code.startswith("E09") and code != "E09000022"
+    ]
+    better = sum(1 for v in london_values if v < lambeth)
+    assert found["London boroughs"].rank == better + 1
+    assert found["London boroughs"].of == len(london_values) + 1
+    best = positions(connection, indicator, "E09000022", 0.0, 2025)
+    assert [(p.rank, p.quartile) for p in best] == [(1, 1), (1, 1)]
+    worst = positions(connection, indicator, "E09000022", 100.0, 2025)
+    assert all(p.rank == p.of and p.quartile == 4 for p in worst)

@@ -16,9 +16,16 @@ from dataclasses import dataclass
 import duckdb
 
 from digest.compute.definitions import Indicator
-from digest.domain.areas import ENGLAND, LONDON
+from digest.domain.areas import ENGLAND, LONDON, load_areas
 from digest.domain.periods import Period
-from digest.store.published import neighbour_models, neighbours, population, published_figure
+from digest.store.figures import populations
+from digest.store.published import (
+    neighbour_models,
+    neighbours,
+    population,
+    published_figure,
+    published_series,
+)
 
 #: How far back to look for a published year before giving up.
 LOOK_BACK_YEARS = 3
@@ -139,3 +146,117 @@ def _neighbours(
         BenchmarkValue("Statistical neighbours (mean)", statistics.fmean(numbers), year, used),
         BenchmarkValue("Statistical neighbours (median)", statistics.median(numbers), year, used),
     ]
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a value stands among the published figures of a group of local authorities."""
+
+    group: str
+    rank: int  # 1 is the best (for a neutral indicator, the highest)
+    of: int
+    quartile: int  # 1 is the best quarter (for a neutral indicator, the highest)
+    year: int
+
+    def describe(self, neutral: bool) -> str:
+        """``rank 5 of 33 London boroughs, quartile 1 (best)``, in words."""
+        best = "highest" if neutral else "best"
+        named = {1: f" ({best})", 4: f" ({'lowest' if neutral else 'worst'})"}
+        return (
+            f"rank {self.rank} of {self.of} {self.group} ({self.year}), quartile "
+            f"{self.quartile}{named.get(self.quartile, '')}"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """The position as a JSON object."""
+        return {
+            "group": self.group,
+            "rank": self.rank,
+            "of": self.of,
+            "quartile": self.quartile,
+            "year": self.year,
+        }
+
+
+def local_authority_values(
+    connection: duckdb.DuckDBPyConnection, indicator: Indicator, year: int
+) -> dict[str, float]:
+    """Every local authority's published figure for an indicator and year (published ones only)."""
+    spec = indicator.benchmark
+    if spec is None:
+        return {}
+    if spec.value is not None:
+        series = published_series(connection, spec.source, spec.value, None, [year])
+        found = {
+            f.area_code: f.value
+            for f in series
+            if f.area_level == "la" and f.status == "ok" and f.value is not None
+        }
+        if found or spec.numerator is None:
+            return found
+    assert spec.numerator is not None
+    parts = [
+        {
+            f.area_code: f.value
+            for f in published_series(connection, spec.source, code, None, [year])
+            if f.area_level == "la" and f.status == "ok" and f.value is not None
+        }
+        for code in spec.numerator
+    ]
+    numerators = {
+        area: sum(p[area] for p in parts) for area in set.intersection(*(set(p) for p in parts))
+    }
+    if spec.population is not None:
+        people = populations(connection, sorted(numerators), spec.population)
+        return {
+            area: n / people[(area, year - 1)] * indicator.multiplier
+            for area, n in numerators.items()
+            if people.get((area, year - 1))
+        }
+    assert spec.denominator is not None
+    wholes = {
+        f.area_code: f.value
+        for f in published_series(connection, spec.source, spec.denominator, None, [year])
+        if f.status == "ok" and f.value
+    }
+    return {
+        area: n / wholes[area] * indicator.multiplier
+        for area, n in numerators.items()
+        if wholes.get(area)
+    }
+
+
+def positions(
+    connection: duckdb.DuckDBPyConnection,
+    indicator: Indicator,
+    area: str,
+    value: float,
+    year: int,
+) -> list[Position]:
+    """Where ``value`` stands among London boroughs and all English authorities that year.
+
+    The area's own published figure is left out: it is the value being placed.
+    """
+    others = {
+        code: v
+        for code, v in local_authority_values(connection, indicator, year).items()
+        if code != area
+    }
+    if not others:
+        return []
+    registry = load_areas()
+    london = {
+        code: v for code, v in others.items() if code in registry and registry[code].in_london
+    }
+    found = []
+    for group, values in (("London boroughs", london), ("English local authorities", others)):
+        if not values:
+            continue
+        if indicator.polarity == "low":
+            ahead = sum(1 for v in values.values() if v < value)
+        else:
+            ahead = sum(1 for v in values.values() if v > value)
+        of = len(values) + 1
+        rank = ahead + 1
+        found.append(Position(group, rank, of, min(4, 1 + (rank - 1) * 4 // of), year))
+    return found

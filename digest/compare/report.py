@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from digest.compare.benchmarks import BenchmarkValue, benchmarks
+from digest.compare.benchmarks import BenchmarkValue, Position, benchmarks, positions
 from digest.compare.judgement import Flag, comparison, interval, outside_target, worsening
 from digest.compare.stats import Interval
 from digest.compute.definitions import Indicator, Window
@@ -25,6 +25,7 @@ class Line:
     interval: Interval | None
     benchmarks: list[BenchmarkValue]
     comparison: str | None
+    positions: list[Position] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,6 +45,7 @@ class Line:
             "reason": result.reason,
             "benchmarks": [b.to_dict() for b in self.benchmarks],
             "comparison": self.comparison,
+            "ranks": [p.to_dict() for p in self.positions],
             "flags": [f.to_dict() for f in self.flags],
         }
 
@@ -72,6 +74,8 @@ def report(
         london = next((b.value for b in found if b.name == "London"), None)
         judged = comparison(indicator, result, london)
         line = Line(done, interval(indicator, result), found, judged)
+        if found and result.value is not None and len(scope.areas) == 1 and done.window == "12m":
+            line.positions = positions(connection, indicator, area, result.value, found[0].year)
         line.flags = _flags(indicator, done, judged, series[indicator.id], returns, area)
         lines.append(line)
     return lines
