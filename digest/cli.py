@@ -25,6 +25,8 @@ from digest.domain.findings import Finding
 from digest.domain.periods import Period, PeriodError
 from digest.domain.timestamps import uk_time
 from digest.ingest import IngestResult, ingest
+from digest.published.compact import ATTRIBUTION
+from digest.published.compact import export as export_compact
 from digest.published.files import PublishedFileError
 from digest.published.importer import import_published
 from digest.read.safe import ReaderUnavailable
@@ -344,6 +346,14 @@ def cmd_benchmarks_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_benchmarks_export(args: argparse.Namespace) -> int:
+    """Write the compact extract of the published figures the shipped indicators need."""
+    text = export_compact(_store(args, read_only=True)._connection, load_indicators().values())
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(f"Wrote {text.count(chr(10)) - 1} published figures to {args.out}. {ATTRIBUTION}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``digest`` command."""
     parser = argparse.ArgumentParser(
@@ -431,6 +441,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", help="the DuckDB file (default: $DIGEST_DB or data/digest.duckdb)"
     )
     importing.set_defaults(handler=cmd_benchmarks_import, parser=importing)
+    exporting = published_commands.add_parser(
+        "export",
+        help="Write the compact extract of the figures the shipped indicators need.",
+        description="Write the compact extract (London boroughs, London and England) of the "
+        "published figures the shipped indicators compare with, for the demo.",
+    )
+    exporting.add_argument("--out", required=True, help="the CSV file to write")
+    exporting.add_argument(
+        "--db", help="the DuckDB file (default: $DIGEST_DB or data/digest.duckdb)"
+    )
+    exporting.set_defaults(handler=cmd_benchmarks_export, parser=exporting)
 
     demo = add("demo", cmd_demo, "Build the demo database of synthetic returns.")
     demo.add_argument("--replace", action="store_true", help="rebuild it if it exists")

@@ -13,10 +13,11 @@ import random
 from dataclasses import dataclass
 
 from digest.domain.areas import Area, find_area
-from digest.domain.dataset import Dataset, load_dataset
+from digest.domain.dataset import DATA_DIR, Dataset, load_dataset
 from digest.domain.periods import Period, quarters
 from digest.domain.statuses import SPELLINGS, Status
 from digest.ingest import IngestResult, ingest
+from digest.published.compact import import_compact
 from digest.store.returns import NewSubmission, ReturnsStore
 from digest.validate.rules import RULESET_VERSION, ReturnValue, ValidatedReturn
 from digest.workbook.fill import Entry, fill_template
@@ -24,6 +25,7 @@ from digest.workbook.layout import RETURN_SHEET, measure_rows
 from digest.workbook.template import Previous, build_template
 
 DEMO_AREA = "E09000901"
+COMPACT_BENCHMARKS = DATA_DIR / "published" / "benchmarks.csv"
 DEMO_FIRST = Period(2022, 3)
 DEMO_LAST = Period(2026, 2)
 DEMO_USER = "demo-generator"
@@ -231,6 +233,8 @@ def build_demo(store: ReturnsStore, *, seed: int = 2026) -> str:
     """
     if store.submissions():
         return "The database already holds returns, so the demo was not added."
+    if COMPACT_BENCHMARKS.exists():
+        import_compact(store._connection, COMPACT_BENCHMARKS)
     dataset = load_dataset()
     demos = generate_returns(seed=seed, dataset=dataset)
     problems = _problem_files(dataset, demos)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,8 @@ from digest.store.published import published_figure
 from digest.store.returns import ReturnsStore
 from tests.conftest import SHARED
 from tests.test_cli import digest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.skipif(not (SHARED / "benchmarks").exists(), reason="needs ../shared")
 
@@ -164,3 +167,30 @@ def test_a_value_is_ranked_among_london_and_all_authorities_by_polarity(publishe
     assert [(p.rank, p.quartile) for p in best] == [(1, 1), (1, 1)]
     worst = positions(connection, indicator, "E09000022", 100.0, 2025)
     assert all(p.rank == p.of and p.quartile == 4 for p in worst)
+
+
+def test_the_committed_extract_is_what_the_importer_exports(published):
+    from digest.published.compact import export
+
+    _, connection = published
+    committed = (ROOT / "data" / "published" / "benchmarks.csv").read_text(encoding="utf-8")
+    assert export(connection, load_indicators().values()) == committed, (
+        "run: digest benchmarks export --out data/published/benchmarks.csv"
+    )
+
+
+def test_the_extract_alone_gives_london_and_england_for_every_indicator(published, tmp_path):
+    from digest.published.compact import import_compact
+
+    _, full = published
+    extract = connect(tmp_path / "extract.duckdb")
+    import_compact(extract, ROOT / "data" / "published" / "benchmarks.csv")
+    for indicator in load_indicators().values():
+        if indicator.benchmark is None:
+            continue
+        for year in range(2016, 2026):
+            for area in (LONDON, ENGLAND, "E09000022"):
+                assert published_value(extract, indicator, area, year) == published_value(
+                    full, indicator, area, year
+                ), (indicator.id, area, year)
+    extract.close()

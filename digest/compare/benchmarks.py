@@ -249,7 +249,10 @@ def positions(
         code: v for code, v in others.items() if code in registry and registry[code].in_london
     }
     found = []
-    for group, values in (("London boroughs", london), ("English local authorities", others)):
+    groups = [("London boroughs", london)]
+    if len(others) > len(london):  # only a store with every authority's figures ranks them all
+        groups.append(("English local authorities", others))
+    for group, values in groups:
         if not values:
             continue
         if indicator.polarity == "low":

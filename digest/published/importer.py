@@ -16,24 +16,25 @@ from typing import Any, Literal
 
 import duckdb
 
-from digest.published import ees, lait, neighbours, population
+from digest.published import compact, ees, lait, neighbours, population
 from digest.published.files import PublishedFileError, csv_header, edition_of, sha256_of
 from digest.store import published as store
 from digest.store.published import Edition
 
-Family = Literal["ees", "population", "neighbours", "lait", "lait_dictionary"]
+Family = Literal["ees", "population", "neighbours", "lait", "lait_dictionary", "compact"]
 SOURCES: dict[Family, str] = {
     "ees": "DfE",
     "population": "ONS",
     "neighbours": "DfE",
     "lait": "LAIT",
     "lait_dictionary": "LAIT",
+    "compact": "DfE, LAIT and ONS",
 }
 _FOLDER_FILES = ("*.csv", "*.parquet")
 _KNOWN = (
     "an Explore Education Statistics tidy CSV (with time_period and geographic_level columns), "
     "the ONS population estimates, a statistical-neighbour model (SN1 to SN10), LAIT's "
-    "bds_long.parquet or LAIT's data dictionary"
+    "bds_long.parquet, LAIT's data dictionary or this project's compact extract"
 )
 
 
@@ -96,6 +97,8 @@ def recognise(path: Path) -> Family:
         )
     else:
         columns = csv_header(path)
+        if compact.is_compact(columns):
+            return "compact"
         if population.is_population(columns):
             return "population"
         if ees.is_tidy(columns):
@@ -151,6 +154,9 @@ def _import(connection: duckdb.DuckDBPyConnection, path: Path, family: Family) -
         years, notes = parsed.years(), parsed.notes
         edition = _edition(path, family, years)
         rows = store.replace_figures(connection, edition, parsed.figures, parsed.measures)
+    elif family == "compact":
+        rows, years = compact.import_compact(connection, path)
+        return ImportSummary(path, family, SOURCES[family], f"extract {path.name}", rows, years)
     elif family == "population":
         estimates = population.parse(path)
         years, notes = estimates.years(), estimates.notes

@@ -380,3 +380,22 @@ def published_sources(connection: duckdb.DuckDBPyConnection) -> list[dict[str, A
     finally:
         cursor.close()
     return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def population_rows(
+    connection: duckdb.DuckDBPyConnection, area_codes: list[str], age_group: str = "0-17"
+) -> list[tuple[str, int, float | None, str, str, str]]:
+    """Population estimates ``(area, year, value, status, source, edition)`` of the areas given,
+    from the preferred edition of each."""
+    return [
+        (area, year, value, status, source, edition)
+        for area, year, value, status, source, edition in _query(
+            connection,
+            "select p.area_code, p.year, p.value, p.status, p.source, p.edition"
+            " from populations as p join published_editions as e using (source, edition)"
+            " where list_contains(?::varchar[], p.area_code) and p.age_group = ?"
+            f" qualify row_number() over (partition by p.area_code, p.year {_PREFERRED}) = 1"
+            " order by p.area_code, p.year",
+            [area_codes, age_group],
+        )
+    ]
