@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 
-from digest.compute.definitions import POPULATION, Indicator, Window
+from digest.compute.definitions import Indicator, Window
 from digest.compute.formula import Figure, Result, Total, evaluate, total, window_quarters
 from digest.domain.areas import find_area, partnership
 from digest.domain.dataset import MeasureKind, load_dataset
@@ -60,14 +61,99 @@ def _span(kind: MeasureKind, quarters: Sequence[Period]) -> tuple[int, int]:
     return (_index(quarters[0]) if kind == "flow" else last, last)
 
 
-def compute(
+@dataclass(frozen=True)
+class _Planned:
+    """One indicator, period and window to compute, and the keys of its measures' totals."""
+
+    indicator: Indicator
+    period: Period
+    window: Window
+    quarters: list[Period]
+    keys: list[int]
+
+
+class ComputedTable:
+    """Every indicator for every scope and period, held as arrays (a row per planned indicator
+    and period, a column per scope); :meth:`computations` turns it into rows with reasons."""
+
+    def __init__(
+        self,
+        plan: list[_Planned],
+        scopes: Sequence[Scope],
+        totals: np.ndarray,
+        gaps: np.ndarray,
+        people: dict[str, dict[Period, list[Total]]],
+        reasons: _Reasons,
+    ) -> None:
+        self.plan, self.scopes = plan, list(scopes)
+        self._totals, self._gaps, self._people, self._reasons = totals, gaps, people, reasons
+        size = (len(plan), len(self.scopes))
+        self.numerator, self.denominator = np.full(size, np.nan), np.full(size, np.nan)
+        for row, planned in enumerate(plan):
+            indicator = planned.indicator
+            self.numerator[row] = totals[planned.keys[0]]
+            if indicator.population is not None:
+                self.denominator[row] = [
+                    np.nan if t.value is None else t.value
+                    for t in people[indicator.population][planned.period]
+                ]
+            elif len(planned.keys) > 1:
+                self.denominator[row] = totals[planned.keys[1]]
+        multiplier = np.array([[p.indicator.multiplier] for p in plan])
+        divided = np.array([[p.indicator.denominator is not None] for p in plan])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(divided, self.numerator / self.denominator, self.numerator)
+        self.value = np.where(np.isfinite(ratio), ratio * multiplier, np.nan)
+
+    def computations(self) -> list[Computation]:
+        """Every computation as a row, each incomplete one with the reason for it."""
+        return [
+            Computation(
+                planned.indicator, scope, planned.period, planned.window, self._result(row, column)
+            )
+            for row, planned in enumerate(self.plan)
+            for column, scope in enumerate(self.scopes)
+        ]
+
+    def _result(self, row: int, column: int) -> Result:
+        planned = self.plan[row]
+        indicator = planned.indicator
+        if not np.isnan(self.value[row, column]):
+            denominator = (
+                None if indicator.denominator is None else float(self.denominator[row, column])
+            )
+            return Result(
+                float(self.numerator[row, column]),
+                denominator,
+                float(self.value[row, column]),
+                "complete",
+            )
+        parts = [
+            self._total(key, column, code, planned)
+            for code, key in zip(indicator.measures, planned.keys, strict=True)
+        ]
+        if indicator.population is not None:
+            return evaluate(
+                indicator, parts[0], self._people[indicator.population][planned.period][column]
+            )
+        return evaluate(indicator, parts[0], parts[1] if len(parts) > 1 else None)
+
+    def _total(self, key: int, column: int, code: str, planned: _Planned) -> Total:
+        gap = self._gaps[key, column]
+        if gap is None:
+            return Total(float(self._totals[key, column]))
+        pooled = len(self.scopes[column].areas) > 1
+        return self._reasons.why(str(gap), code, planned.quarters, pooled)
+
+
+def compute_table(
     connection: duckdb.DuckDBPyConnection,
     indicators: Sequence[Indicator],
     scopes: Sequence[Scope],
     periods: Sequence[Period],
     window: Window | None = None,
-) -> list[Computation]:
-    """Every indicator for every scope and period, in its headline window unless one is given."""
+) -> ComputedTable:
+    """Every indicator for every scope and period, as columns (see :class:`ComputedTable`)."""
     kinds = {code: measure.kind for code, measure in load_dataset().measures.items()}
     areas = sorted({area for scope in scopes for area in scope.areas})
     plan = []
@@ -80,38 +166,34 @@ def compute(
                 keys.setdefault((code, *_span(kinds[code], quarters)), len(keys))
                 for code in indicator.measures
             ]
-            plan.append((indicator, period, chosen, quarters, parts))
+            plan.append(_Planned(indicator, period, chosen, quarters, parts))
     requests = [Request(key, code, first, last) for (code, first, last), key in keys.items()]
-    totals = {
-        (t.key, t.scope): t
-        for t in pooled_totals(connection, requests, {scope.label: scope.areas for scope in scopes})
-    }
-    people = {
-        group: _by_area(_settings(group) | populations(connection, areas, group))
-        for group in {i.population for i in indicators if i.population}
-    }
-    reasons = _Reasons(connection, kinds)
-    done = []
-    for indicator, period, chosen, quarters, parts in plan:
-        codes = indicator.measures
-        for scope in scopes:
-            found = []
-            for code, key in zip(codes, parts, strict=True):
-                pooled = totals[(key, scope.label)]
-                if pooled.gap is None:
-                    found.append(Total(pooled.value))
-                else:
-                    found.append(reasons.why(pooled.gap, code, quarters, len(scope.areas) > 1))
-            if indicator.denominator == POPULATION:
-                assert indicator.population is not None
-                denominator: Total | None = _population(
-                    people[indicator.population], scope.areas, period, indicator.population
-                )
-            else:
-                denominator = found[1] if len(found) > 1 else None
-            result = evaluate(indicator, found[0], denominator)
-            done.append(Computation(indicator, scope, period, chosen, result))
-    return done
+    columns = pooled_totals(connection, requests, [scope.areas for scope in scopes])
+    shape = (len(keys), len(scopes))
+    totals = np.ma.filled(columns["value"].astype(float), np.nan).reshape(shape)
+    gap = columns["gap"]
+    gaps = np.ma.getdata(gap).astype(object)
+    gaps[np.ma.getmaskarray(gap)] = None
+    gaps = gaps.reshape(shape)
+    people: dict[str, dict[Period, list[Total]]] = {}
+    for group in {i.population for i in indicators if i.population}:
+        known = _by_area(_settings(group) | populations(connection, areas, group))
+        people[group] = {
+            period: [_population(known, scope.areas, period, group) for scope in scopes]
+            for period in periods
+        }
+    return ComputedTable(plan, scopes, totals, gaps, people, _Reasons(connection, kinds))
+
+
+def compute(
+    connection: duckdb.DuckDBPyConnection,
+    indicators: Sequence[Indicator],
+    scopes: Sequence[Scope],
+    periods: Sequence[Period],
+    window: Window | None = None,
+) -> list[Computation]:
+    """Every indicator for every scope and period, in its headline window unless one is given."""
+    return compute_table(connection, indicators, scopes, periods, window).computations()
 
 
 class _Reasons:
