@@ -1,8 +1,11 @@
 """Computing indicators from the store for areas, groups of areas and periods.
 
-The totals of every measure over every window needed, for every area, come from one DuckDB
-query (:mod:`digest.store.windows`); the pooling and arithmetic of :mod:`digest.compute.formula`
-are applied to them here. Only an incomplete total goes back to the figures, to say why.
+The current figures of every area, measure and quarter needed come from the store in one query,
+as columns. They are laid out as arrays (area x measure x quarter), so that a window's total is a
+difference of running sums and pooling over a group of areas is a matrix product: the rules of
+:mod:`digest.compute.formula` (flows summed, snapshots as returned, every input present and a
+number, or the result is incomplete) applied to every indicator, area and period at once. Only an
+incomplete figure goes back to the figures themselves, to say why.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from digest.domain.areas import find_area, partnership
 from digest.domain.dataset import MeasureKind, load_dataset
 from digest.domain.periods import Period
 from digest.store.figures import current_figures, populations
-from digest.store.windows import Request, pooled_totals
+from digest.store.windows import figure_columns
 
 
 @dataclass(frozen=True)
@@ -55,21 +58,52 @@ def _index(period: Period) -> int:
     return period.year * 4 + period.quarter - 1
 
 
-def _span(kind: MeasureKind, quarters: Sequence[Period]) -> tuple[int, int]:
-    """The quarters a measure is read over: the whole window for a flow, else its last quarter."""
-    last = _index(quarters[-1])
-    return (_index(quarters[0]) if kind == "flow" else last, last)
-
-
 @dataclass(frozen=True)
 class _Planned:
-    """One indicator, period and window to compute, and the keys of its measures' totals."""
+    """One indicator, period and window to compute, and the spans its measures are read over."""
 
     indicator: Indicator
     period: Period
     window: Window
     quarters: list[Period]
-    keys: list[int]
+    spans: list[tuple[int, int]]  # (first, last) period index of each measure
+
+
+class _Figures:
+    """The current figures as arrays: values (0 where none) and whether each is a number."""
+
+    def __init__(
+        self,
+        columns: dict[str, np.ndarray],
+        areas: list[str],
+        codes: list[str],
+        first: int,
+        last: int,
+    ) -> None:
+        self.first = first
+        self.area_at = {area: i for i, area in enumerate(areas)}
+        self.code_at = {code: i for i, code in enumerate(codes)}
+        shape = (len(areas), len(codes), last - first + 2)  # a leading 0 for running sums
+        values, ok = np.zeros(shape), np.zeros(shape, dtype=np.int64)
+        if len(columns["area"]):
+            a = np.array([self.area_at[x] for x in columns["area"]])
+            c = np.array([self.code_at[x] for x in columns["code"]])
+            p = np.asarray(columns["period_index"]) - first + 1
+            number = np.ma.getdata(columns["ok"]).astype(bool) & ~np.ma.getmaskarray(
+                columns["value"]
+            )
+            values[a, c, p] = np.where(number, np.ma.getdata(columns["value"]), 0.0)
+            ok[a, c, p] = number
+        self.running_values = np.cumsum(values, axis=2)
+        self.running_ok = np.cumsum(ok, axis=2)
+
+    def window(self, code: str, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every area's total over the quarters ``first``..``last``, and whether it is whole."""
+        c = self.code_at[code]
+        low, high = first - self.first, last - self.first + 1
+        sums = self.running_values[:, c, high] - self.running_values[:, c, low]
+        whole = (self.running_ok[:, c, high] - self.running_ok[:, c, low]) == last - first + 1
+        return sums, whole
 
 
 class ComputedTable:
@@ -80,29 +114,18 @@ class ComputedTable:
         self,
         plan: list[_Planned],
         scopes: Sequence[Scope],
-        totals: np.ndarray,
-        gaps: np.ndarray,
+        numerator: np.ndarray,
+        denominator: np.ndarray,
         people: dict[str, dict[Period, list[Total]]],
         reasons: _Reasons,
     ) -> None:
         self.plan, self.scopes = plan, list(scopes)
-        self._totals, self._gaps, self._people, self._reasons = totals, gaps, people, reasons
-        size = (len(plan), len(self.scopes))
-        self.numerator, self.denominator = np.full(size, np.nan), np.full(size, np.nan)
-        for row, planned in enumerate(plan):
-            indicator = planned.indicator
-            self.numerator[row] = totals[planned.keys[0]]
-            if indicator.population is not None:
-                self.denominator[row] = [
-                    np.nan if t.value is None else t.value
-                    for t in people[indicator.population][planned.period]
-                ]
-            elif len(planned.keys) > 1:
-                self.denominator[row] = totals[planned.keys[1]]
+        self.numerator, self.denominator = numerator, denominator
+        self._people, self._reasons = people, reasons
         multiplier = np.array([[p.indicator.multiplier] for p in plan])
         divided = np.array([[p.indicator.denominator is not None] for p in plan])
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(divided, self.numerator / self.denominator, self.numerator)
+            ratio = np.where(divided, numerator / denominator, numerator)
         self.value = np.where(np.isfinite(ratio), ratio * multiplier, np.nan)
 
     def computations(self) -> list[Computation]:
@@ -116,7 +139,7 @@ class ComputedTable:
         ]
 
     def _result(self, row: int, column: int) -> Result:
-        planned = self.plan[row]
+        planned, scope = self.plan[row], self.scopes[column]
         indicator = planned.indicator
         if not np.isnan(self.value[row, column]):
             denominator = (
@@ -128,22 +151,12 @@ class ComputedTable:
                 float(self.value[row, column]),
                 "complete",
             )
-        parts = [
-            self._total(key, column, code, planned)
-            for code, key in zip(indicator.measures, planned.keys, strict=True)
-        ]
+        parts = [self._reasons.total(scope, code, planned.quarters) for code in indicator.measures]
         if indicator.population is not None:
             return evaluate(
                 indicator, parts[0], self._people[indicator.population][planned.period][column]
             )
         return evaluate(indicator, parts[0], parts[1] if len(parts) > 1 else None)
-
-    def _total(self, key: int, column: int, code: str, planned: _Planned) -> Total:
-        gap = self._gaps[key, column]
-        if gap is None:
-            return Total(float(self._totals[key, column]))
-        pooled = len(self.scopes[column].areas) > 1
-        return self._reasons.why(str(gap), code, planned.quarters, pooled)
 
 
 def compute_table(
@@ -153,36 +166,64 @@ def compute_table(
     periods: Sequence[Period],
     window: Window | None = None,
 ) -> ComputedTable:
-    """Every indicator for every scope and period, as columns (see :class:`ComputedTable`)."""
+    """Every indicator for every scope and period, as arrays (see :class:`ComputedTable`)."""
     kinds = {code: measure.kind for code, measure in load_dataset().measures.items()}
     areas = sorted({area for scope in scopes for area in scope.areas})
+    codes = sorted({code for indicator in indicators for code in indicator.measures})
     plan = []
-    keys: dict[tuple[str, int, int], int] = {}
     for indicator in indicators:
         chosen = window or indicator.window
         for period in periods:
             quarters = window_quarters(period, chosen)
-            parts = [
-                keys.setdefault((code, *_span(kinds[code], quarters)), len(keys))
+            last = _index(quarters[-1])
+            spans = [
+                (_index(quarters[0]) if kinds[code] == "flow" else last, last)
                 for code in indicator.measures
             ]
-            plan.append(_Planned(indicator, period, chosen, quarters, parts))
-    requests = [Request(key, code, first, last) for (code, first, last), key in keys.items()]
-    columns = pooled_totals(connection, requests, [scope.areas for scope in scopes])
-    shape = (len(keys), len(scopes))
-    totals = np.ma.filled(columns["value"].astype(float), np.nan).reshape(shape)
-    gap = columns["gap"]
-    gaps = np.ma.getdata(gap).astype(object)
-    gaps[np.ma.getmaskarray(gap)] = None
-    gaps = gaps.reshape(shape)
+            plan.append(_Planned(indicator, period, chosen, quarters, spans))
+    first = min(span[0] for planned in plan for span in planned.spans)
+    last = max(span[1] for planned in plan for span in planned.spans)
+    figures = _Figures(
+        figure_columns(connection, codes, areas, first, last), areas, codes, first, last
+    )
+    members = np.zeros((len(scopes), len(areas)))  # which areas each scope pools
+    for s, scope in enumerate(scopes):
+        members[s, [figures.area_at[a] for a in scope.areas]] = 1
     people: dict[str, dict[Period, list[Total]]] = {}
     for group in {i.population for i in indicators if i.population}:
         known = _by_area(_settings(group) | populations(connection, areas, group))
-        people[group] = {
-            period: [_population(known, scope.areas, period, group) for scope in scopes]
-            for period in periods
+        by_year = {
+            year: [_population(known, scope.areas, year, group) for scope in scopes]
+            for year in {population_year(p) for p in periods}
         }
-    return ComputedTable(plan, scopes, totals, gaps, people, _Reasons(connection, kinds))
+        people[group] = {p: by_year[population_year(p)] for p in periods}
+    numerator = np.full((len(plan), len(scopes)), np.nan)
+    denominator = np.full((len(plan), len(scopes)), np.nan)
+    for row, planned in enumerate(plan):
+        parts = [
+            _pooled(figures, members, code, span)
+            for code, span in zip(planned.indicator.measures, planned.spans, strict=True)
+        ]
+        numerator[row] = parts[0]
+        if planned.indicator.population is not None:
+            denominator[row] = [
+                np.nan if t.value is None else t.value
+                for t in people[planned.indicator.population][planned.period]
+            ]
+        elif len(parts) > 1:
+            denominator[row] = parts[1]
+    return ComputedTable(
+        plan, scopes, numerator, denominator, people, _Reasons(connection, kinds, areas)
+    )
+
+
+def _pooled(figures: _Figures, members: np.ndarray, code: str, span: tuple[int, int]) -> np.ndarray:
+    """A measure's total over a span for every scope: the sum over its areas, NaN if any area's
+    total is not whole."""
+    sums, whole = figures.window(code, *span)
+    pooled = members @ sums
+    gaps = members @ (~whole).astype(float)
+    return np.where(gaps == 0, pooled, np.nan)
 
 
 def compute(
@@ -200,25 +241,35 @@ class _Reasons:
     """Why a total is incomplete, read from the figures themselves (fetched only when needed)."""
 
     def __init__(
-        self, connection: duckdb.DuckDBPyConnection, kinds: dict[str, MeasureKind]
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        kinds: dict[str, MeasureKind],
+        areas: list[str],
     ) -> None:
         self._connection = connection
         self._kinds = kinds
+        self._areas = areas
         self._figures: dict[tuple[str, str, int], Figure] = {}
-        self._fetched: set[tuple[str, str]] = set()
+        self._fetched: set[str] = set()
 
-    def why(self, area: str, code: str, quarters: Sequence[Period], pooled: bool) -> Total:
-        """The incomplete total, its reason naming the area when several are pooled."""
-        if (area, code) not in self._fetched:
-            rows = current_figures(self._connection, [code], [area], 0, 10_000)
-            for row_area, row_code, index, value, status in rows:
-                self._figures[(row_area, row_code, index)] = Figure(value, status)
-            self._fetched.add((area, code))
-        figures = [self._figures.get((area, code, _index(q))) for q in quarters]
-        found = total(code, self._kinds[code], quarters, figures)
-        if pooled and found.reason:
-            return Total(None, f"{found.reason} in {find_area(area)}")
-        return found
+    def total(self, scope: Scope, code: str, quarters: Sequence[Period]) -> Total:
+        """A measure's total over the quarters for a scope, or why there is none (naming the
+        first area with a gap when several are pooled)."""
+        if code not in self._fetched:
+            rows = current_figures(self._connection, [code], self._areas, 0, 10_000)
+            for area, row_code, index, value, status in rows:
+                self._figures[(area, row_code, index)] = Figure(value, status)
+            self._fetched.add(code)
+        values = []
+        for area in scope.areas:
+            figures = [self._figures.get((area, code, _index(q))) for q in quarters]
+            found = total(code, self._kinds[code], quarters, figures)
+            if found.value is None:
+                if len(scope.areas) > 1 and found.reason:
+                    return Total(None, f"{found.reason} in {find_area(area)}")
+                return found
+            values.append(found.value)
+        return Total(sum(values))
 
 
 def _settings(group: str) -> dict[tuple[str, int], float]:
@@ -234,10 +285,9 @@ def _by_area(known: dict[tuple[str, int], float]) -> dict[str, list[tuple[int, f
 
 
 def _population(
-    known: dict[str, list[tuple[int, float]]], areas: Sequence[str], period: Period, group: str
+    known: dict[str, list[tuple[int, float]]], areas: Sequence[str], year: int, group: str
 ) -> Total:
-    """The areas' population for the period: DfE's year, or the latest estimate before it."""
-    year = population_year(period)
+    """The areas' population for a mid-year: that estimate, or the latest one before it."""
     values = []
     for area in areas:
         estimates = [value for y, value in known.get(area, []) if y <= year]
