@@ -139,3 +139,26 @@ def test_the_engine_agrees_with_the_formula_for_every_indicator(stored, window):
         if expected.status == "incomplete":
             assert isinstance(parts[0], Total)
             assert done.result.reason
+
+
+def test_a_missing_return_is_due_then_overdue(stored):
+    from datetime import date
+
+    from digest.compare.report import report
+
+    store, _ = stored
+    indicator = load_indicators()["mash_police_in_time"]  # the police sent no return
+    scope = Scope.single("E09000901")
+
+    def flag(today):
+        [line] = report(store._connection, [indicator], scope, [LAST], today=today)
+        [missing] = [f for f in line.flags if f.kind == "return_missing"]
+        return missing.message
+
+    # 2025-26 Q4 ends on 31 March 2026; returns are due 42 days later (data/partnership.yaml).
+    assert flag(date(2026, 4, 20)) == (
+        "the POLICE return for 2025-26 Q4 has not been received (due 12 May 2026)"
+    )
+    assert flag(date(2026, 5, 13)) == (
+        "the POLICE return for 2025-26 Q4 has not been received (overdue since 12 May 2026)"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -13,6 +14,7 @@ from digest.compare.judgement import Flag, comparison, interval, outside_target,
 from digest.compare.stats import Interval
 from digest.compute.definitions import Indicator, Window
 from digest.compute.engine import Computation, Scope, compute
+from digest.domain.areas import partnership
 from digest.domain.periods import Period, quarters
 from digest.store.returns import ReturnsStore
 
@@ -56,8 +58,12 @@ def report(
     scope: Scope,
     periods: Sequence[Period],
     window: Window | None = None,
+    today: date | None = None,
 ) -> list[Line]:
-    """Every indicator for a scope and periods, judged against London and its own trend."""
+    """Every indicator for a scope and periods, judged against London and its own trend.
+
+    ``today`` (default: the real date) decides whether a missing return is overdue.
+    """
     history = quarters(min(periods).shift(-3), max(periods))
     computed = compute(connection, indicators, [scope], history, window)
     series: dict[str, dict[Period, float | None]] = {}
@@ -76,9 +82,16 @@ def report(
         line = Line(done, interval(indicator, result), found, judged)
         if found and result.value is not None and len(scope.areas) == 1 and done.window == "12m":
             line.positions = positions(connection, indicator, area, result.value, found[0].year)
-        line.flags = _flags(indicator, done, judged, series[indicator.id], returns, area)
+        line.flags = _flags(
+            indicator, done, judged, series[indicator.id], returns, area, today or date.today()
+        )
         lines.append(line)
     return lines
+
+
+def return_due(period: Period) -> date:
+    """The day a quarter's returns are due: the partnership's deadline after the quarter ends."""
+    return period.end + timedelta(days=partnership().return_deadline_days)
 
 
 def _flags(
@@ -88,6 +101,7 @@ def _flags(
     series: dict[Period, float | None],
     returns: ReturnsStore,
     area: str,
+    today: date,
 ) -> list[Flag]:
     period, result = str(done.period), done.result
 
@@ -109,10 +123,13 @@ def _flags(
     if worsening(indicator, recent):
         flags.append(flag("worsening", "worse three quarters running"))
     if len(done.scope.areas) == 1 and returns.current(indicator.agency, area, done.period) is None:
+        due = return_due(done.period)
+        when = f"{due.day} {due:%B %Y}"
+        state = f"overdue since {when}" if today > due else f"due {when}"
         flags.append(
             flag(
                 "return_missing",
-                f"the {indicator.agency} return for {period} has not been received",
+                f"the {indicator.agency} return for {period} has not been received ({state})",
             )
         )
     if result.status == "incomplete":

@@ -68,6 +68,7 @@ class Partnership(Strict):
     name: str
     area: str
     populations: list[PopulationSetting] = Field(default_factory=list)
+    return_deadline_days: int = Field(default=42, ge=0)
 
 
 @cache
