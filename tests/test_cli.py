@@ -33,22 +33,27 @@ def digest(
     return completed
 
 
-def test_template_fill_ingest_and_values_round_trip(tmp_path, dataset, demo_returns):
-    db = tmp_path / "digest.duckdb"
-    template = tmp_path / "csc.xlsx"
+def write_template(out: Path, db: Path, period: str = "2025-26 Q2") -> None:
+    """The CSC template for the demo borough, written by the real command."""
     digest(
         "template",
         "--agency",
         "CSC",
         "--period",
-        "2025-26 Q2",
+        period,
         "--area",
         "E09000901",
         "--out",
-        str(template),
+        str(out),
         db=db,
         check=True,
     )
+
+
+def test_template_fill_ingest_and_values_round_trip(tmp_path, dataset, demo_returns):
+    db = tmp_path / "digest.duckdb"
+    template = tmp_path / "csc.xlsx"
+    write_template(template, db, "2025-26 Q2")
     values = figures(demo_returns)
     filled = tmp_path / "csc_filled.xlsx"
     filled.write_bytes(fill_template(template.read_bytes(), values))
@@ -107,17 +112,13 @@ def test_template_fill_ingest_and_values_round_trip(tmp_path, dataset, demo_retu
 def test_the_template_shows_last_quarters_accepted_values(tmp_path, dataset, demo_returns):
     db = tmp_path / "digest.duckdb"
     q1 = tmp_path / "q1.xlsx"
-    digest(
-        "template", "--agency", "CSC", "--period", "2025-26 Q1", "--out", str(q1), db=db, check=True
-    )
+    write_template(q1, db, "2025-26 Q1")
     values = figures(demo_returns, period=PERIOD.previous())
     values["CSC.S47"] = "c"
     q1.write_bytes(fill_template(q1.read_bytes(), values))
     digest("ingest", str(q1), db=db, check=True)
     q2 = tmp_path / "q2.xlsx"
-    digest(
-        "template", "--agency", "CSC", "--period", "2025-26 Q2", "--out", str(q2), db=db, check=True
-    )
+    write_template(q2, db)
     sheet = load_workbook(q2)["Return"]
     rows = measure_rows(dataset.agency("CSC"))
     assert sheet["D4"].value == "Previous (2025-26 Q1)"
@@ -129,17 +130,7 @@ def test_exit_codes_and_explanations(tmp_path, dataset, demo_returns):
     db = tmp_path / "digest.duckdb"
     good, bad = tmp_path / "good.xlsx", tmp_path / "bad.xlsx"
     template = tmp_path / "t.xlsx"
-    digest(
-        "template",
-        "--agency",
-        "CSC",
-        "--period",
-        "2025-26 Q2",
-        "--out",
-        str(template),
-        db=db,
-        check=True,
-    )
+    write_template(template, db, "2025-26 Q2")
     values = figures(demo_returns)
     good.write_bytes(fill_template(template.read_bytes(), values))
     values["CSC.S47"] = None
@@ -199,17 +190,7 @@ def test_kill_9_during_an_ingest_keeps_the_previous_version_and_nothing_of_the_n
 ):
     db = tmp_path / "digest.duckdb"
     template = tmp_path / "t.xlsx"
-    digest(
-        "template",
-        "--agency",
-        "CSC",
-        "--period",
-        "2025-26 Q2",
-        "--out",
-        str(template),
-        db=db,
-        check=True,
-    )
+    write_template(template, db, "2025-26 Q2")
     values = figures(demo_returns)
     first = tmp_path / "v1.xlsx"
     first.write_bytes(fill_template(template.read_bytes(), values))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,19 @@ _SUBMISSION_COLUMNS = (
 _CURRENT_COLUMNS = (
     "id, agency, area, period, version, 'current' as status, sha256, file_name, file_size,"
     " template_version, dataset_version, ruleset_version, submitted_by, submitted_at"
+)
+
+
+#: The submission fields stored exactly as the new submission gives them, in column order.
+_STORED_AS_GIVEN = (
+    "sha256",
+    "file_name",
+    "file_size",
+    "template_version",
+    "dataset_version",
+    "ruleset_version",
+    "submitted_by",
+    "submitted_at",
 )
 
 
@@ -301,6 +314,22 @@ class ReturnsStore:
         assert validated.template_version is not None
         period, now = validated.period, utc_now()
         key = [validated.agency, validated.area, str(period)]
+        draft = Submission(
+            0,
+            validated.agency,
+            validated.area,
+            period,
+            0,
+            "current",
+            new.sha256,
+            new.file_name,
+            new.file_size,
+            validated.template_version,
+            new.dataset_version,
+            new.ruleset_version,
+            new.submitted_by,
+            now,
+        )
         row = cursor.execute(
             "insert into submissions (agency, area, period, period_index, version, sha256,"
             " file_name, file_size, template_version, dataset_version, ruleset_version,"
@@ -312,14 +341,7 @@ class ReturnsStore:
             [
                 *key,
                 period.year * 4 + period.quarter - 1,
-                new.sha256,
-                new.file_name,
-                new.file_size,
-                validated.template_version,
-                new.dataset_version,
-                new.ruleset_version,
-                new.submitted_by,
-                now,
+                *(getattr(draft, name) for name in _STORED_AS_GIVEN),
                 [
                     {
                         "code": v.code,
@@ -335,24 +357,7 @@ class ReturnsStore:
                 new.sha256,
             ],
         ).fetchone()
-        if row is None:
-            return None
-        return Submission(
-            row[0],
-            validated.agency,
-            validated.area,
-            period,
-            row[1],
-            "current",
-            new.sha256,
-            new.file_name,
-            new.file_size,
-            validated.template_version,
-            new.dataset_version,
-            new.ruleset_version,
-            new.submitted_by,
-            now,
-        )
+        return None if row is None else replace(draft, id=row[0], version=row[1])
 
     @staticmethod
     def _insert_explanations(
