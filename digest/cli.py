@@ -230,9 +230,15 @@ def _scope(text: str, connection: Any) -> Scope:
         group = neighbours(connection, home.ons_code, models[-1]) if models else []
         members = tuple(code for code in group if code in stored)
     else:
-        members = tuple(_area(part) for part in text.split(",") if part.strip())
+        members = tuple(dict.fromkeys(_area(part) for part in text.split(",") if part.strip()))
     if not members:
         raise UsageError(f"No stored returns belong to '{text}': nothing to compute.")
+    if text == "london" and len(members) < len(london_boroughs()):
+        print(
+            f"note: london pools the {len(members)} of {len(london_boroughs())} boroughs "
+            "with stored returns",
+            file=sys.stderr,
+        )
     return Scope(text if len(members) > 1 else members[0], members)
 
 
@@ -466,6 +472,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
     except UsageError as error:
         args.parser.error(str(error))
+    except BrokenPipeError:  # the output was piped to a program that stopped reading (head)
+        sys.stderr.close()
+        return 0
     except StoreError as error:
         print(f"digest: {error}", file=sys.stderr)
         return 1

@@ -120,6 +120,7 @@ def test_the_indicators_command_prints_the_json_the_issue_describes(
     assert set(row) == {
         "indicator",
         "area",
+        "areas",
         "period",
         "window",
         "numerator",
@@ -194,3 +195,50 @@ def test_the_extract_alone_gives_london_and_england_for_every_indicator(publishe
                     full, indicator, area, year
                 ), (indicator.id, area, year)
     extract.close()
+
+
+def test_benchmarks_never_come_from_a_year_not_yet_ended(published):
+    from digest.compare.benchmarks import benchmark_year
+
+    _, connection = published
+    indicators = load_indicators()
+    # July to September 2024 is compared with the year ending 31 March 2024, not 2025.
+    assert benchmark_year(connection, indicators["cpp_repeat"], Period(2024, 2)) == 2024
+    assert benchmark_year(connection, indicators["cpp_repeat"], Period(2024, 4)) == 2025
+    # First-time entrants are published by calendar year: the year to March 2024 gets 2023.
+    assert benchmark_year(connection, indicators["fte_rate"], Period(2023, 4)) == 2023
+
+
+def test_only_comparable_windows_are_judged_against_annual_figures(
+    published, dataset, demo_returns
+):
+    from digest.compare.report import report
+    from digest.compute.engine import Scope
+
+    _, connection = published
+    store = ReturnsStore(connection)
+    for demo in demo_returns.values():
+        if demo.agency == "CSC" and store.current("CSC", demo.area, demo.period) is None:
+            store_generated(store, demo, dataset)
+    indicators = [
+        load_indicators()[i] for i in ("referral_rate", "cin_rate", "cla_missing_incidents")
+    ]
+    scope = Scope.single("E09000901")
+    lines = {
+        (line.computation.indicator.id, line.computation.window): line
+        for window in ("quarter", "12m")
+        for line in report(connection, indicators, scope, [Period(2025, 4)], window)
+    }
+    assert lines[("referral_rate", "12m")].comparison is not None
+    assert lines[("referral_rate", "quarter")].comparison is None  # a quarter's flow
+    assert lines[("cin_rate", "quarter")].comparison is not None  # a snapshot
+    incidents = lines[("cla_missing_incidents", "quarter")].computation.result
+    assert incidents.status == "incomplete"
+    assert "12-month windows only" in (incidents.reason or "")
+
+
+def test_a_pooled_group_gets_no_statistical_neighbours(published):
+    _, connection = published
+    indicator = load_indicators()["cpp_repeat"]
+    names = {b.name for b in benchmarks(connection, indicator, None, Period(2024, 4))}
+    assert names == {"London", "England"}

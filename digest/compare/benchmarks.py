@@ -12,6 +12,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 
@@ -24,6 +25,7 @@ from digest.store.published import (
     neighbours,
     population,
     published_figure,
+    published_measure,
     published_series,
 )
 
@@ -91,12 +93,23 @@ def published_value(
     return numerator / whole[0] * indicator.multiplier, "ok"
 
 
+def _year_end(connection: duckdb.DuckDBPyConnection, indicator: Indicator, year: int) -> date:
+    """The last day of a published year: 31 March, or 31 December for a calendar-year measure."""
+    spec = indicator.benchmark
+    assert spec is not None
+    described = published_measure(connection, spec.source, spec.value or "")
+    calendar = described is not None and "calendar" in str(described.get("year_type", "")).lower()
+    return date(year, 12, 31) if calendar else date(year, 3, 31)
+
+
 def benchmark_year(
     connection: duckdb.DuckDBPyConnection, indicator: Indicator, period: Period
 ) -> int | None:
-    """The latest year ending 31 March, up to the end of the period's financial year, that
-    England or London has a published figure for."""
-    for year in range(period.year + 1, period.year - LOOK_BACK_YEARS, -1):
+    """The latest published year that ends on or before the period ends (so a figure is never
+    compared with a year that had not finished), and that England or London has a figure for."""
+    for year in range(period.end.year, period.end.year - LOOK_BACK_YEARS - 1, -1):
+        if _year_end(connection, indicator, year) > period.end:
+            continue
         for area in (ENGLAND, LONDON):
             if published_value(connection, indicator, area, year) is not None:
                 return year
@@ -104,9 +117,9 @@ def benchmark_year(
 
 
 def benchmarks(
-    connection: duckdb.DuckDBPyConnection, indicator: Indicator, area: str, period: Period
+    connection: duckdb.DuckDBPyConnection, indicator: Indicator, area: str | None, period: Period
 ) -> list[BenchmarkValue]:
-    """London, England and statistical-neighbour values for an indicator and period."""
+    """London, England and (for a single ``area``) statistical-neighbour values."""
     spec = indicator.benchmark
     if spec is None:
         return []
@@ -119,7 +132,8 @@ def benchmarks(
         value = published_value(connection, indicator, code, year)
         if value is not None:
             found.append(BenchmarkValue(name, value[0], year, source, value[1]))
-    found.extend(_neighbours(connection, indicator, area, year, source))
+    if area is not None:
+        found.extend(_neighbours(connection, indicator, area, year, source))
     return found
 
 

@@ -15,6 +15,7 @@ from digest.compare.stats import Interval
 from digest.compute.definitions import Indicator, Window
 from digest.compute.engine import Computation, Scope, compute
 from digest.domain.areas import partnership
+from digest.domain.dataset import load_dataset
 from digest.domain.periods import Period, quarters
 from digest.store.returns import ReturnsStore
 
@@ -36,6 +37,7 @@ class Line:
         return {
             "indicator": done.indicator.id,
             "area": done.scope.label,
+            "areas": list(done.scope.areas),
             "period": str(done.period),
             "window": done.window,
             "numerator": result.numerator,
@@ -76,9 +78,10 @@ def report(
             continue
         indicator, result = done.indicator, done.result
         area = scope.areas[0] if len(scope.areas) == 1 else scope.label
-        found = benchmarks(connection, indicator, scope.areas[0], done.period)
+        single = scope.areas[0] if len(scope.areas) == 1 else None
+        found = benchmarks(connection, indicator, single, done.period)
         london = next((b.value for b in found if b.name == "London"), None)
-        judged = comparison(indicator, result, london)
+        judged = comparison(indicator, result, london) if comparable(done) else None
         line = Line(done, interval(indicator, result), found, judged)
         if found and result.value is not None and len(scope.areas) == 1 and done.window == "12m":
             line.positions = positions(connection, indicator, area, result.value, found[0].year)
@@ -87,6 +90,15 @@ def report(
         )
         lines.append(line)
     return lines
+
+
+def comparable(done: Computation) -> bool:
+    """Whether a figure can be judged against DfE's annual figures: a 12-month window, or a
+    count taken on one day (a snapshot)."""
+    if done.window == "12m":
+        return True
+    kinds = load_dataset().measures
+    return all(kinds[code].kind == "snapshot" for code in done.indicator.measures)
 
 
 def return_due(period: Period) -> date:
@@ -120,7 +132,7 @@ def _flags(
             )
         )
     recent = [series.get(done.period.shift(step)) for step in (-3, -2, -1, 0)]
-    if worsening(indicator, recent):
+    if done.window != "ytd" and worsening(indicator, recent):
         flags.append(flag("worsening", "worse three quarters running"))
     if len(done.scope.areas) == 1 and returns.current(indicator.agency, area, done.period) is None:
         due = return_due(done.period)

@@ -17,7 +17,15 @@ import duckdb
 import numpy as np
 
 from digest.compute.definitions import Indicator, Window
-from digest.compute.formula import Figure, Result, Total, evaluate, total, window_quarters
+from digest.compute.formula import (
+    Figure,
+    Result,
+    Total,
+    evaluate,
+    total,
+    undefined_in,
+    window_quarters,
+)
 from digest.domain.areas import find_area, partnership
 from digest.domain.dataset import MeasureKind, load_dataset
 from digest.domain.periods import Period
@@ -31,6 +39,10 @@ class Scope:
 
     label: str  # an ONS code, or a group such as "london"
     areas: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        # An area named twice must not count twice (its population would be added again).
+        object.__setattr__(self, "areas", tuple(dict.fromkeys(self.areas)))
 
     @classmethod
     def single(cls, area: str) -> Scope:
@@ -126,7 +138,9 @@ class ComputedTable:
         divided = np.array([[p.indicator.denominator is not None] for p in plan])
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(divided, numerator / denominator, numerator)
-        self.value = np.where(np.isfinite(ratio), ratio * multiplier, np.nan)
+        self._undefined = [undefined_in(p.indicator, p.window) for p in plan]
+        self._defined = np.array([[why is None] for why in self._undefined])
+        self.value = np.where(np.isfinite(ratio) & self._defined, ratio * multiplier, np.nan)
 
     def computations(self) -> list[Computation]:
         """Every computation as a row, each incomplete one with the reason for it."""
@@ -141,6 +155,9 @@ class ComputedTable:
     def _result(self, row: int, column: int) -> Result:
         planned, scope = self.plan[row], self.scopes[column]
         indicator = planned.indicator
+        why = self._undefined[row]
+        if why is not None:
+            return Result(None, None, None, "incomplete", why)
         if not np.isnan(self.value[row, column]):
             denominator = (
                 None if indicator.denominator is None else float(self.denominator[row, column])

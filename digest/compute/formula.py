@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from digest.compute.definitions import POPULATION, Indicator, Window
-from digest.domain.dataset import MeasureKind
+from digest.domain.dataset import MeasureKind, load_dataset
 from digest.domain.periods import Period
 from digest.domain.statuses import MEANING, Status
 
@@ -87,6 +87,19 @@ def pool(totals: Iterable[Total]) -> Total:
             return item
         values.append(item.value)
     return Total(sum(values))
+
+
+def undefined_in(indicator: Indicator, window: Window) -> str | None:
+    """Why an indicator means nothing in a window, or ``None``: a count over the period divided
+    by children counted over 12 months (incidents per child who went missing) is defined over
+    12 months only."""
+    kinds = {load_dataset().measure(code).kind for code in indicator.measures}
+    if window != "12m" and {"flow", "rolling12"} <= kinds:
+        return (
+            "it divides a count over the period by children counted over 12 months, so it "
+            "is shown for 12-month windows only"
+        )
+    return None
 
 
 def evaluate(indicator: Indicator, numerator: Total, denominator: Total | None) -> Result:
