@@ -153,3 +153,19 @@ def test_a_misspelt_field_names_file_and_field(tmp_path):
 def test_an_impossible_definition_is_refused(tmp_path):
     message = _broken(tmp_path, lambda d: d.update(multiplier=1000))
     assert "a percentage has multiplier 100" in message
+
+
+def test_a_benchmark_must_say_how_it_is_computed(tmp_path):
+    message = _broken(tmp_path, lambda d: d["benchmark"].pop("denominator"))
+    assert "a benchmark numerator needs a denominator or a population" in message
+    message = _broken(tmp_path, lambda d: d["benchmark"].update(source="Dfe"))
+    assert "benchmark.source" in message
+
+
+def test_a_plain_count_has_no_confidence_interval():
+    from digest.compare.judgement import interval
+    from digest.compute.formula import Result
+
+    complete = Result(9, None, 9, "complete")
+    assert interval(INDICATORS["cse_high"], complete) is None
+    assert interval(INDICATORS["cla_missing_incidents"], Result(90, 15, 6, "complete")) is not None

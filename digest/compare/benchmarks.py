@@ -29,6 +29,8 @@ from digest.store.published import (
     published_series,
 )
 
+#: Fewer neighbours with a published figure than this make no neighbour average.
+MIN_NEIGHBOURS = 5
 #: How far back to look for a published year before giving up.
 LOOK_BACK_YEARS = 3
 
@@ -143,7 +145,8 @@ def _neighbours(
     models = neighbour_models(connection)
     if not models:
         return []
-    model = models[-1]
+    # The model in use that year: the latest one published by then (else the earliest).
+    model = max((m for m in models if int(m) <= year), default=models[0])
     group = neighbours(connection, area, model)
     values = [
         v
@@ -152,7 +155,7 @@ def _neighbours(
         and v[1] == "ok"
         and v[0] is not None
     ]
-    if not group or not values:
+    if not group or len(values) < MIN_NEIGHBOURS:
         return []
     numbers: Sequence[float] = [v[0] for v in values if v[0] is not None]
     used = f"{source}; {len(numbers)} of {len(group)} neighbours, {model} model"

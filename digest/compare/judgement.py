@@ -41,8 +41,9 @@ class Flag:
 
 
 def interval(indicator: Indicator, result: Result, confidence: float = 0.95) -> Interval | None:
-    """The confidence interval of a complete result: Wilson for percentages, else Byar/Poisson."""
-    if result.status != "complete" or result.numerator is None:
+    """The confidence interval of a complete result: Wilson for percentages, Byar (exact Poisson
+    below 10) for rates and ratios. A plain count is every case known, not a sample: none."""
+    if result.status != "complete" or result.numerator is None or indicator.kind == "count":
         return None
     if indicator.kind == "percentage":
         assert result.denominator is not None

@@ -31,12 +31,20 @@ class Benchmark(Strict):
     (published counts, summed over the areas compared and divided here).
     """
 
-    source: str
+    source: Literal["DfE", "LAIT", "ONS"]
     value: str | None = None
     numerator: list[str] | None = None
     denominator: str | None = None
     population: AgeGroup | None = None
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Benchmark:
+        if self.value is None and self.numerator is None:
+            raise ValueError("a benchmark names a published value or numerator")
+        if self.numerator is not None and (self.denominator is None) == (self.population is None):
+            raise ValueError("a benchmark numerator needs a denominator or a population")
+        return self
 
 
 class IndicatorTest(Strict):

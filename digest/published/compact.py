@@ -45,7 +45,7 @@ def is_compact(header: list[str]) -> bool:
 
 
 def _measures(indicators: Iterable[Indicator]) -> set[tuple[str, str]]:
-    wanted = set()
+    wanted: set[tuple[str, str]] = set()
     for indicator in indicators:
         spec = indicator.benchmark
         if spec is None:
