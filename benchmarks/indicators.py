@@ -39,7 +39,7 @@ def pandas_recompute(connection, indicators: list[Indicator], periods: list[Peri
         "select area, code, period_index, value, status from current_figures"
     ).df()
     frame["ok"] = frame["status"].eq("ok")
-    wanted = [p.year * 4 + p.quarter - 1 for p in periods]
+    wanted = [p.index for p in periods]
     results: dict[tuple[str, str, int], float | None] = {}
     for indicator in indicators:
         if indicator.denominator == POPULATION:
@@ -97,7 +97,7 @@ def main() -> None:
             (
                 c.indicator.id,
                 c.scope.label,
-                c.period.year * 4 + c.period.quarter - 1,
+                c.period.index,
             ): c.result.value
             for c in compute(connection, indicators, scopes, periods)
         }

@@ -137,7 +137,7 @@ def test_the_engine_agrees_with_the_formula_for_every_indicator(stored, window):
                     code,
                     kinds[code],
                     spans,
-                    [figures.get((area, code, q.year * 4 + q.quarter - 1)) for q in spans],
+                    [figures.get((area, code, q.index)) for q in spans],
                 )
                 for area in done.scope.areas
             )

@@ -29,8 +29,7 @@ from digest.compute.formula import (
 from digest.domain.areas import find_area, partnership
 from digest.domain.dataset import MeasureKind, load_dataset
 from digest.domain.periods import Period
-from digest.store.figures import current_figures, populations
-from digest.store.windows import figure_columns
+from digest.store.figures import current_figures, figure_columns, populations
 
 
 @dataclass(frozen=True)
@@ -64,10 +63,6 @@ class Computation:
 def population_year(period: Period) -> int:
     """The mid-year estimate DfE uses: that of the calendar year before the period ends."""
     return period.end.year - 1
-
-
-def _index(period: Period) -> int:
-    return period.year * 4 + period.quarter - 1
 
 
 @dataclass(frozen=True)
@@ -192,9 +187,9 @@ def compute_table(
         chosen = window or indicator.window
         for period in periods:
             quarters = window_quarters(period, chosen)
-            last = _index(quarters[-1])
+            last = quarters[-1].index
             spans = [
-                (_index(quarters[0]) if kinds[code] == "flow" else last, last)
+                (quarters[0].index if kinds[code] == "flow" else last, last)
                 for code in indicator.measures
             ]
             plan.append(_Planned(indicator, period, chosen, quarters, spans))
@@ -279,7 +274,7 @@ class _Reasons:
             self._fetched.add(code)
         values = []
         for area in scope.areas:
-            figures = [self._figures.get((area, code, _index(q))) for q in quarters]
+            figures = [self._figures.get((area, code, q.index)) for q in quarters]
             found = total(code, self._kinds[code], quarters, figures)
             if found.value is None:
                 if len(scope.areas) > 1 and found.reason:

@@ -92,6 +92,11 @@ class Period:
         first, last = _QUARTER_MONTHS[self.quarter]
         return f"{first} to {last} {self.end.year}"
 
+    @property
+    def index(self) -> int:
+        """Quarters since the start of year 0: consecutive quarters have consecutive indexes."""
+        return self.year * 4 + self.quarter - 1
+
     def next(self) -> Period:
         """The following quarter."""
         return (
@@ -106,12 +111,12 @@ class Period:
 
     def shift(self, quarters: int) -> Period:
         """The quarter ``quarters`` later (or earlier, when negative)."""
-        index = self.year * 4 + (self.quarter - 1) + quarters
+        index = self.index + quarters
         return Period(index // 4, index % 4 + 1)
 
     def __sub__(self, other: Period) -> int:
         """How many quarters lie between two periods."""
-        return (self.year * 4 + self.quarter) - (other.year * 4 + other.quarter)
+        return self.index - other.index
 
 
 def quarters(first: Period, last: Period) -> list[Period]:

@@ -6,6 +6,12 @@ from typing import Any
 
 import duckdb
 
+_CURRENT = (
+    "select area, code, period_index, value, {status} from current_figures "
+    "where list_contains(?::varchar[], code) and list_contains(?::varchar[], area) "
+    "and period_index between ? and ?"
+)
+
 
 def current_figures(
     connection: duckdb.DuckDBPyConnection,
@@ -18,11 +24,26 @@ def current_figures(
     cursor = connection.cursor()
     try:
         return cursor.execute(
-            "select area, code, period_index, value, status from current_figures "
-            "where list_contains(?, code) and list_contains(?, area) "
-            "and period_index between ? and ?",
-            [codes, areas, first_index, last_index],
+            _CURRENT.format(status="status"), [codes, areas, first_index, last_index]
         ).fetchall()
+    finally:
+        cursor.close()
+
+
+def figure_columns(
+    connection: duckdb.DuckDBPyConnection,
+    codes: list[str],
+    areas: list[str],
+    first_index: int,
+    last_index: int,
+) -> dict[str, Any]:
+    """The same figures as numpy columns: ``area``, ``code``, ``period_index``, ``value``
+    (masked when a status) and ``ok`` (true when the figure is a number)."""
+    cursor = connection.cursor()
+    try:
+        return cursor.execute(
+            _CURRENT.format(status="status = 'ok' as ok"), [codes, areas, first_index, last_index]
+        ).fetchnumpy()
     finally:
         cursor.close()
 

@@ -340,7 +340,7 @@ class ReturnsStore:
             " returning id, version",
             [
                 *key,
-                period.year * 4 + period.quarter - 1,
+                period.index,
                 *(getattr(draft, name) for name in _STORED_AS_GIVEN),
                 [
                     {
