@@ -193,7 +193,8 @@ def store_generated(store: ReturnsStore, demo: DemoReturn, dataset: Dataset) -> 
             ruleset_version=RULESET_VERSION,
             submitted_by=DEMO_USER,
             explanations={},
-        )
+        ),
+        store.context(demo.agency, demo.area, demo.period).latest,
     )
 
 

@@ -199,21 +199,23 @@ def test_kill_9_during_an_ingest_keeps_the_previous_version_and_nothing_of_the_n
     second = tmp_path / "v2.xlsx"
     second.write_bytes(fill_template(template.read_bytes(), values))
 
-    # The real command, held open after its last write and before its commit.
+    # The real command, held open after its last write and before its commit. An explanation
+    # makes the new version two writes in one transaction (without one it is a single statement).
     hold = (
         "import sys, time\n"
-        "import digest.store.returns as returns\n"
-        "write = returns._audit\n"
+        "from digest.store.returns import ReturnsStore\n"
+        "write = ReturnsStore._insert_explanations\n"
         "def write_then_wait(*args):\n"
         "    write(*args)\n"
         "    print('rows written, about to commit', flush=True)\n"
         "    time.sleep(60)\n"
-        "returns._audit = write_then_wait\n"
+        "ReturnsStore._insert_explanations = staticmethod(write_then_wait)\n"
         "from digest.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
+    explain = "CSC.REFERRALS=One more referral was found when the figures were checked."
     process = subprocess.Popen(
-        [sys.executable, "-c", hold, "ingest", str(second), "--db", str(db)],
+        [sys.executable, "-c", hold, "ingest", str(second), "--db", str(db), "--explain", explain],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -231,9 +233,10 @@ def test_kill_9_during_an_ingest_keeps_the_previous_version_and_nothing_of_the_n
         "select version, status from submission_versions order by version"
     ).fetchall() == [(1, "current")]
     assert connection.execute("select count(*) from submission_values").fetchone() == (len(values),)
-    assert connection.execute("select action, outcome from audit_log order by id").fetchall() == [
+    assert connection.execute("select action, outcome from audit_log").fetchall() == [
         ("submission", "accepted")
     ]
+    assert connection.execute("select count(*) from query_explanations").fetchone() == (0,)
     connection.close()
     stored = json.loads(
         digest(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import pytest
 
 import digest.store
 from digest.ingest import display_name, ingest
+from digest.read.safe import read_workbook
 from digest.store.database import connect, migrate
-from digest.store.returns import ReturnsStore
+from digest.store.returns import NewSubmission, ReturnsStore
+from digest.validate.rules import RULESET_VERSION, validate_return
 from tests.conftest import AREA, PERIOD, figures, table_counts, workbook_bytes
 
 
@@ -157,3 +160,82 @@ def test_sql_cannot_reach_server_files(store):
 )
 def test_file_names_are_cleaned_before_they_are_stored_or_shown(given, shown):
     assert display_name(given) == shown
+
+
+def test_an_acceptance_recorded_before_migration_4_is_not_listed_twice(db_path):
+    """Databases from before 0004 wrote each acceptance as an audit row; it is kept, once."""
+    folder = Path(digest.store.__file__).parent / "migrations"
+    old = duckdb.connect(str(db_path))
+    old.execute(
+        "create table schema_migrations (version integer primary key, name varchar not null,"
+        " applied_at timestamp not null)"
+    )
+    for script in sorted(folder.glob("000[123]_*.sql")):
+        old.execute(script.read_text(encoding="utf-8"))
+        old.execute(
+            "insert into schema_migrations values (?, ?, now())",
+            [int(script.name[:4]), script.stem[5:]],
+        )
+    old.execute(
+        "insert into submissions (agency, area, period, period_index, version, sha256, file_name,"
+        " file_size, template_version, dataset_version, ruleset_version, submitted_by,"
+        " submitted_at, figures, findings) values ('CSC', ?, ?, ?, 1, 'abc', 'old.xlsx', 1, 1, 1,"
+        " '1.0', 'lead', now(), [], [])",
+        [AREA, str(PERIOD), PERIOD.index],
+    )
+    old.execute(
+        "insert into audit_log (happened_at, actor, action, outcome, submission_id, detail)"
+        " values (now(), 'lead', 'submission', 'accepted', 1, '{\"version\": 1}')"
+    )
+    old.close()
+
+    store = ReturnsStore(connect(db_path))
+    events = store.audit_log()
+    assert [(e["action"], e["outcome"], e["detail"]) for e in events] == [
+        ("submission", "accepted", '{"version": 1}')
+    ]
+
+
+def test_a_new_version_is_its_own_audit_event(store, dataset, demo_returns):
+    values = figures(demo_returns)
+    put(store, workbook_bytes(dataset, values), "first.xlsx")
+    values["CSC.REFERRALS"] = int(values["CSC.REFERRALS"]) + 1
+    put(store, workbook_bytes(dataset, values), "second.xlsx")
+    [newest, oldest] = store.audit_log()
+    assert newest["detail"] == (
+        '{"file_name":"second.xlsx","queries":0,"superseded":1,"version":2}'
+    )
+    assert (oldest["action"], oldest["outcome"], oldest["actor"]) == (
+        "submission",
+        "accepted",
+        "tester",
+    )
+    assert store._connection.execute("select count(*) from audit_events").fetchone() == (0,)
+
+
+def test_a_version_stored_meanwhile_by_someone_else_is_followed_not_overwritten(
+    store, dataset, demo_returns
+):
+    """The version a submitter validated against may be stale: the next free number is taken."""
+    values = figures(demo_returns)
+    put(store, workbook_bytes(dataset, values))
+    seen = store.context("CSC", AREA, PERIOD).latest
+    values["CSC.REFERRALS"] = int(values["CSC.REFERRALS"]) + 1
+    put(store, workbook_bytes(dataset, values), "someone else's.xlsx")
+
+    values["CSC.REFERRALS"] = int(values["CSC.REFERRALS"]) + 1
+    content = workbook_bytes(dataset, values)
+    mine = NewSubmission(
+        validated=validate_return(read_workbook(content, "mine.xlsx"), dataset),
+        sha256=hashlib.sha256(content).hexdigest(),
+        file_name="mine.xlsx",
+        file_size=len(content),
+        dataset_version=dataset.dataset_version,
+        ruleset_version=RULESET_VERSION,
+        submitted_by="tester",
+        explanations={},
+    )
+    stored, created = store.record(mine, seen)
+    assert seen is not None and seen.version == 1
+    assert (stored.version, created) == (3, True)
+    assert [s.version for s in store.submissions(agency="CSC")] == [1, 2, 3]

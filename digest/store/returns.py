@@ -119,6 +119,22 @@ class NewSubmission:
     explanations: dict[str, str]
 
 
+@dataclass(frozen=True)
+class Latest:
+    """The number and file hash of a return's latest stored version."""
+
+    version: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ReturnContext:
+    """What validating and storing a return needs to know of what is already stored."""
+
+    previous: PreviousReturn | None  # the same return's current version a quarter before
+    latest: Latest | None  # this return's current version, if one was accepted
+
+
 def _submission(row: tuple[Any, ...]) -> Submission:
     values = list(row)
     values[3] = Period.parse(values[3])
@@ -192,18 +208,24 @@ class ReturnsStore:
         keys = ("severity", "rule", "sheet", "cell", "code", "message")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
-    def previous_return(self, agency: str, area: str, period: Period) -> PreviousReturn | None:
-        """The current version of the same return for the quarter before ``period``."""
+    def context(self, agency: str, area: str, period: Period) -> ReturnContext:
+        """The latest version of a return and the same return's a quarter before, in one query."""
         before = period.previous()
-        [(version, figures)] = self._query(
-            "select max(version), arg_max(figures, version) from submissions "
-            "where agency = ? and area = ? and period = ?",
-            [agency, area, str(before)],
+        rows = self._query(
+            "select period, max(version), arg_max(sha256, version),"
+            " arg_max(figures, version) filter (where period = ?)"
+            " from submissions where agency = ? and area = ? and period in (?, ?)"
+            " group by period",
+            [str(before), agency, area, str(period), str(before)],
         )
-        if version is None:
-            return None
-        values = {f["code"]: (f["value"], f["status"]) for f in figures}
-        return PreviousReturn(period=before, version=version, values=values)
+        previous, latest = None, None
+        for stored_period, version, sha256, figures in rows:
+            if stored_period == str(period):
+                latest = Latest(version, sha256)
+            else:
+                values = {f["code"]: (f["value"], f["status"]) for f in figures}
+                previous = PreviousReturn(period=before, version=version, values=values)
+        return ReturnContext(previous=previous, latest=latest)
 
     def audit(
         self,
@@ -219,25 +241,26 @@ class ReturnsStore:
         detail: dict[str, Any] | None = None,
     ) -> None:
         """Append an event that changes nothing else (a rejection, a dry run, a repeat upload)."""
-        with transaction(self._connection) as cursor:
-            _audit(
-                cursor,
+        self._query(
+            "insert into audit_events (happened_at, actor, action, outcome, agency, area, period,"
+            " sha256, ruleset_version, detail) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                utc_now(),
                 actor,
                 action,
                 outcome,
                 agency,
                 area,
-                period,
-                None,
+                str(period) if period else None,
                 sha256,
                 ruleset_version,
-                detail,
-            )
+                json.dumps(detail or {}, sort_keys=True),
+            ],
+        )
 
     def audit_log(self, limit: int = 1000) -> list[dict[str, Any]]:
-        """The most recent audit events, newest first."""
+        """The most recent audit events, newest first (an accepted version is its own event)."""
         keys = (
-            "id",
             "happened_at",
             "actor",
             "action",
@@ -251,75 +274,63 @@ class ReturnsStore:
             "detail",
         )
         rows = self._query(
-            f"select {', '.join(keys)} from audit_log order by id desc limit ?", [limit]
+            f"select {', '.join(keys)} from audit_log order by happened_at desc limit ?", [limit]
         )
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
-    def record(self, new: NewSubmission) -> tuple[Submission, bool]:
-        """Store a validated return as its next version, all or nothing, with its audit event.
+    def record(self, new: NewSubmission, latest: Latest | None) -> tuple[Submission, bool]:
+        """Store a validated return as the version after ``latest``, all or nothing.
 
-        Returns the stored submission and whether it is new: when the current version has the
-        same file hash nothing is written and that version is returned. Two submissions of the
-        same return at the same moment get consecutive versions; if the store cannot settle the
-        race in a few attempts it raises :class:`StoreConflict`.
+        ``latest`` is the current version the caller saw (``None``: there was none). Returns the
+        stored submission and whether it is new: when the current version has the same file hash
+        nothing is written and that version is returned. The version's acceptance event in the
+        audit log is its own row, so the two cannot be apart. If someone else stored a version
+        in the meantime, the unique version number catches it and the next number is tried; if
+        the store cannot settle the race in a few attempts it raises :class:`StoreConflict`.
         """
+        validated = new.validated
+        assert validated.agency and validated.area and validated.period
+        key = (validated.agency, validated.area, validated.period)
         for attempt in range(_ATTEMPTS):
+            if latest is not None and latest.sha256 == new.sha256:
+                same = self.current(*key)
+                assert same is not None
+                return same, False
             try:
-                return self._record_once(new)
+                return self._insert(new, latest.version + 1 if latest else 1), True
             except (duckdb.TransactionException, duckdb.ConstraintException):
-                time.sleep(0.05 * (attempt + 1))
+                time.sleep(0.05 * attempt)
+                latest = self.context(*key).latest
         raise StoreConflict(
             "Someone else has just submitted this return. Refresh to see their version, then "
             "submit yours again if it is still needed."
         )
 
-    def _record_once(self, new: NewSubmission) -> tuple[Submission, bool]:
-        validated = new.validated
-        assert validated.agency and validated.area and validated.period
+    def _insert(self, new: NewSubmission, version: int) -> Submission:
+        if not new.explanations:  # one statement is its own transaction, and the quickest
+            cursor = self._connection.cursor()
+            try:
+                return self._insert_submission(cursor, new, version)
+            finally:
+                cursor.close()
         with transaction(self._connection) as cursor:
-            current = self._insert_submission(cursor, new)
-            if current is not None:
-                self._insert_explanations(cursor, current, new)
-                _audit(
-                    cursor,
-                    new.submitted_by,
-                    "submission",
-                    "accepted",
-                    current.agency,
-                    current.area,
-                    current.period,
-                    current.id,
-                    new.sha256,
-                    new.ruleset_version,
-                    {
-                        "version": current.version,
-                        "file_name": new.file_name,
-                        "superseded": current.version - 1 or None,
-                        "queries": len(validated.queries),
-                    },
-                )
-        if current is None:  # the same file, committed by someone else a moment ago
-            same = self.current(validated.agency, validated.area, validated.period)
-            assert same is not None
-            return same, False
-        return current, True
+            stored = self._insert_submission(cursor, new, version)
+            self._insert_explanations(cursor, stored, new)
+        return stored
 
     @staticmethod
     def _insert_submission(
-        cursor: duckdb.DuckDBPyConnection, new: NewSubmission
-    ) -> Submission | None:
-        """Insert the next version, unless the latest one is this very file (then ``None``)."""
+        cursor: duckdb.DuckDBPyConnection, new: NewSubmission, version: int
+    ) -> Submission:
         validated = new.validated
         assert validated.agency and validated.area and validated.period
         assert validated.template_version is not None
-        period, now = validated.period, utc_now()
-        key = [validated.agency, validated.area, str(period)]
-        draft = Submission(
+        stored = Submission(
             0,
             validated.agency,
             validated.area,
-            period,
-            0,
+            validated.period,
+            version,
             "current",
             new.sha256,
             new.file_name,
@@ -328,20 +339,20 @@ class ReturnsStore:
             new.dataset_version,
             new.ruleset_version,
             new.submitted_by,
-            now,
+            utc_now(),
         )
         row = cursor.execute(
             "insert into submissions (agency, area, period, period_index, version, sha256,"
             " file_name, file_size, template_version, dataset_version, ruleset_version,"
             " submitted_by, submitted_at, figures, findings)"
-            " select ?, ?, ?, ?, coalesce(max(version), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-            " from submissions where agency = ? and area = ? and period = ?"
-            " having coalesce(arg_max(sha256, version), '') <> ?"
-            " returning id, version",
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id",
             [
-                *key,
-                period.index,
-                *(getattr(draft, name) for name in _STORED_AS_GIVEN),
+                stored.agency,
+                stored.area,
+                str(stored.period),
+                stored.period.index,
+                version,
+                *(getattr(stored, name) for name in _STORED_AS_GIVEN),
                 [
                     {
                         "code": v.code,
@@ -353,11 +364,10 @@ class ReturnsStore:
                     for v in validated.values
                 ],
                 [f.to_dict() for f in validated.findings],
-                *key,
-                new.sha256,
             ],
         ).fetchone()
-        return None if row is None else replace(draft, id=row[0], version=row[1])
+        assert row is not None
+        return replace(stored, id=row[0])
 
     @staticmethod
     def _insert_explanations(
@@ -383,36 +393,4 @@ def _insert_rows(
     cursor.execute(
         f"insert into {table} values " + ", ".join([marks] * len(rows)),
         [item for row in rows for item in row],
-    )
-
-
-def _audit(
-    cursor: duckdb.DuckDBPyConnection,
-    actor: str,
-    action: str,
-    outcome: str,
-    agency: str | None,
-    area: str | None,
-    period: Period | None,
-    submission_id: int | None,
-    sha256: str | None,
-    ruleset_version: str | None,
-    detail: dict[str, Any] | None,
-) -> None:
-    cursor.execute(
-        "insert into audit_log (happened_at, actor, action, outcome, agency, area, period,"
-        " submission_id, sha256, ruleset_version, detail) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            utc_now(),
-            actor,
-            action,
-            outcome,
-            agency,
-            area,
-            str(period) if period else None,
-            submission_id,
-            sha256,
-            ruleset_version,
-            json.dumps(detail or {}, sort_keys=True),
-        ],
     )
