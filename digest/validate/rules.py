@@ -18,6 +18,7 @@ from digest.read.cells import Cell, Sheet, Workbook, a1
 from digest.validate.privacy import child_level_kind
 from digest.validate.values import Reading, read_value
 from digest.workbook import layout
+from digest.workbook.template import fixed_texts
 
 #: The version of these rules. Stored with every submission, so a figure can be traced to the
 #: rules that accepted it; raise it whenever a rule or its severity changes.
@@ -130,7 +131,7 @@ def validate_return(
     found.extend(_check_sheets(workbook))
     found.extend(_check_layout(workbook))
     agency = _read_cover(cover, dataset, submitting or Submitting(), result)
-    found.extend(_check_privacy(workbook))
+    found.extend(_check_privacy(workbook, fixed_texts(dataset)))
     if agency is not None and result.template_version in layout.KNOWN_TEMPLATE_VERSIONS:
         _read_measures(sheet, agency, result)
     if (
@@ -309,12 +310,13 @@ def _in_template(sheet: Sheet, cell: Cell) -> bool:
     return sheet.name == layout.INSTRUCTIONS_SHEET and cell.column == 1
 
 
-def _check_privacy(workbook: Workbook) -> Iterator[Finding]:
+def _check_privacy(workbook: Workbook, ours: frozenset[str]) -> Iterator[Finding]:
     """Refuse anything that looks like a child's details, naming the cell but never the value.
 
     Cells the template asks for hold labels, figures or prose (an explanation): there only
     identifiers and words such as 'born' count, while figures that are really text or dates are
     the value checks' business. Anything typed elsewhere is checked for names and dates too.
+    Text of the template's own (``ours``) in its own place is not searched again.
     """
     for position, sheet in enumerate(workbook.sheets, start=1):
         label = sheet_label(sheet, position)
@@ -327,7 +329,10 @@ def _check_privacy(workbook: Workbook) -> Iterator[Finding]:
                 sheet=label,
             )
         for cell in sheet.cells.values():
-            kind = child_level_kind(cell.value, free_text=_in_template(sheet, cell))
+            in_template = _in_template(sheet, cell)
+            if in_template and isinstance(cell.value, str) and cell.value in ours:
+                continue
+            kind = child_level_kind(cell.value, free_text=in_template)
             if kind is not None:
                 yield Finding(
                     "error",

@@ -70,12 +70,38 @@ _HOW_TO = (
 )
 
 
+_HOW_TO_HEADING = "How to fill in this return"
+_RETURN_HINT = (
+    "Enter a whole number (0 or more) or a status symbol (c, x, z) in every yellow Value cell."
+)
+
+
+def fixed_texts(dataset: Dataset) -> frozenset[str]:
+    """The text every template of ``dataset`` holds whatever its area and quarter.
+
+    It is ours, so a check for a child's details need not search it again in each upload.
+    """
+    return frozenset(
+        {
+            layout.TITLE,
+            _HOW_TO_HEADING,
+            *_HOW_TO,
+            _RETURN_HINT,
+            *layout.COLUMNS,
+            *(f.label for f in layout.COVER_FIELDS),
+            *(agency.name for agency in dataset.agencies),
+            *(m.code for agency in dataset.agencies for m in agency.measures),
+            *(m.description for agency in dataset.agencies for m in agency.measures),
+        }
+    )
+
+
 def _write_instructions(sheet: Worksheet, agency: Agency, area: Area, period: Period) -> None:
     lines = [
         (layout.TITLE, _TITLE),
         (f"{agency.name} ({agency.code}) - {area.name} - {period} ({period.months})", _BOLD),
         ("", None),
-        ("How to fill in this return", _BOLD),
+        (_HOW_TO_HEADING, _BOLD),
         *((text, None) for text in _HOW_TO),
     ]
     for row, (text, font) in enumerate(lines, start=1):
@@ -123,9 +149,7 @@ def _write_return(
 ) -> None:
     sheet["A1"] = f"{agency.name} return for {area.name}, {period} ({period.months})"
     sheet["A1"].font = _TITLE
-    sheet["A2"] = (
-        "Enter a whole number (0 or more) or a status symbol (c, x, z) in every yellow Value cell."
-    )
+    sheet["A2"] = _RETURN_HINT
     headings = list(layout.COLUMNS)
     headings[layout.PREVIOUS_COLUMN - 1] = layout.previous_heading(period)
     for column, heading in enumerate(headings, start=1):
