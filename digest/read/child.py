@@ -21,7 +21,9 @@ READY = b"ready"
 def serve(connection: Connection, memory_limit: int) -> None:
     """Answer parse requests until the pipe closes.
 
-    Each request is a workbook's bytes; each answer is made by :func:`~digest.read.wire.dump_reply`:
+    Each request is a workbook's bytes and the names of its sheets known to hold no formula and no
+    error value (see :func:`~digest.read.worker.parse_cells`), pickled by the server (which this
+    process trusts); each answer is made by :func:`~digest.read.wire.dump_reply`:
     the cells, or the type of the exception the parser raised, or word that memory ran out. An
     abort inside python-calamine ends the process instead, which the parent sees as the pipe
     closing.
@@ -39,12 +41,12 @@ def serve(connection: Connection, memory_limit: int) -> None:
         return
     while True:
         try:
-            content = connection.recv_bytes()
+            content, plain_sheets = connection.recv()
         except (EOFError, OSError):
             return
         result: tuple[str, Any]
         try:
-            result = ("ok", parse_cells(content))
+            result = ("ok", parse_cells(content, plain_sheets))
         except MemoryError:
             result = ("memory", None)
         except Exception as problem:  # every parser failure becomes an answer, not a crash

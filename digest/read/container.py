@@ -7,10 +7,12 @@ rule and a plain message that names the file and says what to do, and never quot
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from digest.read.cells import a1
@@ -23,8 +25,7 @@ from digest.read.ooxml import (
     PackageError,
     SheetEntry,
     iter_starts,
-    part_chunks,
-    workbook_sheets,
+    listed_sheets,
 )
 from digest.read.xmlscan import (
     CellExtent,
@@ -35,6 +36,7 @@ from digest.read.xmlscan import (
     UnsafeXmlError,
     as_utf8,
     entry_chunks,
+    may_be_wide,
 )
 
 __all__ = [
@@ -90,7 +92,8 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass(frozen=True)
 class SheetInfo:
-    """A sheet as the container check saw it: where it is stored and the largest cell it uses."""
+    """A sheet as the container check saw it: where it is stored, the largest cell it uses, and
+    whether it may hold formulas or error values (``False`` only when it certainly holds none)."""
 
     name: str
     state: str
@@ -98,6 +101,7 @@ class SheetInfo:
     part: str | None
     max_row: int
     max_column: int
+    may_have_marks: bool = True
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,12 @@ class ContainerInfo:
         """Sheet name -> the zip entry holding it (sheets whose entry is missing are left out)."""
         return {sheet.name: sheet.part for sheet in self.sheets if sheet.part is not None}
 
+    @property
+    def plain_sheets(self) -> frozenset[str]:
+        """The names of the sheets that certainly hold no formula and no error value."""
+        marked = {sheet.name for sheet in self.sheets if sheet.may_have_marks}
+        return frozenset(sheet.name for sheet in self.sheets if sheet.name not in marked)
+
 
 def check_container(
     content: bytes, filename: str, limits: Limits = DEFAULT_LIMITS
@@ -127,7 +137,8 @@ def check_container(
     _check_directory(content, file, limits)
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            return _check_archive(archive, filename, file, limits)
+            infos = archive.infolist()
+        return _check_archive(content, infos, filename, file, limits)
     except UnreadableWorkbook:
         raise
     except (
@@ -222,9 +233,8 @@ def _directory_size(content: bytes) -> tuple[int, int] | None:
 
 
 def _check_archive(
-    archive: zipfile.ZipFile, filename: str, file: str, limits: Limits
+    content: bytes, infos: list[zipfile.ZipInfo], filename: str, file: str, limits: Limits
 ) -> ContainerInfo:
-    infos = archive.infolist()
     if len(infos) > limits.max_entries:
         raise _too_many_parts(file, len(infos), limits)
     for info in infos:
@@ -236,7 +246,7 @@ def _check_archive(
         ):
             raise _not_xlsx(file)
     by_name = {info.filename.lower(): info for info in infos}
-    _check_ods(archive, by_name, file)
+    _check_ods(content, by_name, file)
     _check_macros(filename, by_name, file)
     if CONTENT_TYPES.lower() not in by_name or WORKBOOK_PART not in by_name:
         raise _not_xlsx(file)
@@ -247,10 +257,13 @@ def _check_archive(
         for name in (CONTENT_TYPES, WORKBOOK_PART, WORKBOOK_RELS)
         if name.lower() in by_name
     ]
+    # The index parts are small (max_index_bytes at most): kept, to be parsed without a second read.
+    kept: dict[str, list[bytes]] = {}
     for info in index:
         if info.file_size > limits.max_index_bytes:
             raise _not_xlsx(file)
-        _scan(archive, info, file, None)
+        kept[info.filename.lower()] = chunks = list(entry_chunks(content, info))
+        _scan(iter(chunks), file, None)
     strings = by_name.get(SHARED_STRINGS)
     if strings is not None and strings.file_size > limits.max_shared_strings_bytes:
         raise UnreadableWorkbook(
@@ -260,29 +273,37 @@ def _check_archive(
             "the right file, delete anything that is not part of the return, save and upload "
             "again.",
         )
-    _check_content_types(archive, by_name[CONTENT_TYPES.lower()], file)
+    _check_content_types(kept[CONTENT_TYPES.lower()], file)
+    if WORKBOOK_RELS not in kept:
+        raise _not_xlsx(file)
+    names = {name: info.filename for name, info in by_name.items()}
     try:
-        entries = workbook_sheets(archive)
+        entries = listed_sheets(names, kept[WORKBOOK_PART], kept[WORKBOOK_RELS])
     except PackageError as problem:
         raise _not_xlsx(file) from problem
 
-    extents = _scan_parts(archive, infos, index, entries, file, limits)
-    sheets = tuple(
-        SheetInfo(
-            name=entry.name,
-            state=entry.state,
-            kind=entry.kind,
-            part=entry.part,
-            max_row=extents[entry.part].max_row if entry.part in extents else 0,
-            max_column=extents[entry.part].max_column if entry.part in extents else 0,
-        )
-        for entry in entries
-    )
+    extents = _scan_parts(content, infos, index, entries, file, limits)
+    sheets = tuple(_sheet_info(entry, extents) for entry in entries)
     return ContainerInfo(sheets=sheets, entries=len(infos), uncompressed_bytes=total)
 
 
+def _sheet_info(entry: SheetEntry, extents: dict[str, CellExtent]) -> SheetInfo:
+    extent = extents.get(entry.part) if entry.part is not None else None
+    if extent is None:
+        return SheetInfo(entry.name, entry.state, entry.kind, entry.part, 0, 0)
+    return SheetInfo(
+        name=entry.name,
+        state=entry.state,
+        kind=entry.kind,
+        part=entry.part,
+        max_row=extent.max_row,
+        max_column=extent.max_column,
+        may_have_marks=extent.may_have_marks,
+    )
+
+
 def _scan_parts(
-    archive: zipfile.ZipFile,
+    content: bytes,
     infos: list[zipfile.ZipInfo],
     done: list[zipfile.ZipInfo],
     entries: list[SheetEntry],
@@ -306,21 +327,21 @@ def _scan_parts(
         if info in done or info.is_dir():
             continue
         if info.filename not in sheet_of_part:
-            _scan(archive, info, file, None)
+            _scan(entry_chunks(content, info), file, None)
             continue
         extent = CellExtent(budget)
-        _scan(archive, info, file, extent)
+        _scan(entry_chunks(content, info), file, extent)
         budget -= extent.tokens
         extents[info.filename] = extent
         _check_extent(sheet_of_part[info.filename], extent, file, limits)
     return extents
 
 
-def _check_ods(archive: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], file: str) -> None:
+def _check_ods(content: bytes, by_name: dict[str, zipfile.ZipInfo], file: str) -> None:
     info = by_name.get("mimetype")
     if info is None or info.file_size > 256:
         return
-    if b"".join(entry_chunks(archive, info)).strip().startswith(ODS_MIMETYPE):
+    if b"".join(entry_chunks(content, info)).strip().startswith(ODS_MIMETYPE):
         raise UnreadableWorkbook(
             "file.ods",
             f"{capitalised(file)} is an OpenDocument spreadsheet (.ods); only Excel .xlsx "
@@ -336,8 +357,8 @@ def _check_macros(filename: str, by_name: dict[str, zipfile.ZipInfo], file: str)
         raise _macro(file)
 
 
-def _check_content_types(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: str) -> None:
-    for _, attributes in iter_starts(part_chunks(archive, info.filename)):
+def _check_content_types(chunks: list[bytes], file: str) -> None:
+    for _, attributes in iter_starts(chunks):
         content_type = attributes.get("ContentType", "").lower()
         if "macroenabled" in content_type or "vbaproject" in content_type:
             raise _macro(file)
@@ -367,13 +388,15 @@ def _check_sizes(infos: list[zipfile.ZipInfo], file: str, limits: Limits) -> int
     return total
 
 
-def _scan(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: str, extent: CellExtent | None
-) -> None:
-    """Stream one entry: refuse declarations, and measure the cells when it is a sheet."""
+def _scan(chunks: Iterator[bytes], file: str, extent: CellExtent | None) -> None:
+    """Stream one entry's chunks: refuse declarations, and measure the cells when it is a sheet."""
+    first = next(chunks, b"")
+    if extent is not None and may_be_wide(first):
+        # The reader reads such a sheet's XML whatever it holds (and refuses it if malformed).
+        extent.may_have_marks = True
     declarations = DeclarationCheck()
     try:
-        for chunk in as_utf8(entry_chunks(archive, info)):
+        for chunk in as_utf8(itertools.chain((first,), chunks)):
             declarations.feed(chunk)
             if extent is not None:
                 extent.feed(chunk)

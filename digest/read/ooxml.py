@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
+from xml.parsers import expat
 
 from digest.read.cells import column_number
 
@@ -75,18 +75,18 @@ class Cursor:
 
     def __init__(self) -> None:
         self.row = 0
-        self._next_column = 1
+        self.next_column = 1
 
     def start_row(self, r: str | None) -> int:
         """The number of the row that starts here."""
         self.row = parse_row(r) if r is not None else self.row + 1
-        self._next_column = 1
+        self.next_column = 1
         return self.row
 
     def cell(self, r: str | None) -> tuple[int, int]:
         """The (row, column) of the cell that starts here."""
-        position = parse_ref(r) if r is not None else (max(self.row, 1), self._next_column)
-        self._next_column = position[1] + 1
+        position = parse_ref(r) if r is not None else (max(self.row, 1), self.next_column)
+        self.next_column = position[1] + 1
         return position
 
 
@@ -103,33 +103,37 @@ def iter_starts(
     Keeps no tree, so memory stays small whatever the part's size; raises :class:`PackageError`
     when the XML is malformed or has more than ``max_elements`` elements.
     """
-    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
-    root: ET.Element | None = None
+    # expat itself, as ElementTree uses it, but without building elements nobody keeps.
+    parser = expat.ParserCreate(namespace_separator="}")
+    found: list[tuple[str, dict[str, str]]] = []
     count = 0
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        nonlocal count
+        count += 1
+        if count <= max_elements:
+            found.append((local_name(tag), {local_name(k): v for k, v in attributes.items()}))
+
+    parser.StartElementHandler = start
     try:
         for chunk in chunks:
-            parser.feed(chunk)
-            for item in parser.read_events():
-                event, element = item[0], item[-1]
-                if not isinstance(element, ET.Element):
-                    continue
-                if event == "end":
-                    element.clear()
-                    continue
-                count += 1
-                if count > max_elements:
-                    raise PackageError("too many elements")
-                if root is None:
-                    root = element
-                yield (
-                    local_name(element.tag),
-                    {local_name(key): value for key, value in element.attrib.items()},
-                )
-            if root is not None:
-                root.clear()
-        parser.close()
-    except ET.ParseError as problem:
+            parser.Parse(chunk, False)
+            yield from _taken(found, count > max_elements)
+        parser.Parse(b"", True)
+    except expat.ExpatError as problem:
+        yield from found  # the elements before the fault come first, as from a pull parser
         raise PackageError("malformed XML") from problem
+    yield from _taken(found, count > max_elements)
+
+
+def _taken(
+    found: list[tuple[str, dict[str, str]]], too_many: bool
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """The elements found so far, then (if ``too_many``) :class:`PackageError`."""
+    yield from found
+    found.clear()
+    if too_many:
+        raise PackageError("too many elements")
 
 
 def part_chunks(archive: zipfile.ZipFile, name: str, size: int = 65536) -> Iterator[bytes]:
@@ -139,7 +143,7 @@ def part_chunks(archive: zipfile.ZipFile, name: str, size: int = 65536) -> Itera
             yield chunk
 
 
-def find_part(names: dict[str, str], target: str) -> str | None:
+def find_part(names: Mapping[str, str], target: str) -> str | None:
     """The zip entry a workbook relationship target points to (part names ignore case)."""
     path = target[1:] if target.startswith("/") else posixpath.join("xl", target)
     path = posixpath.normpath(path)
@@ -184,9 +188,19 @@ def workbook_sheets(archive: zipfile.ZipFile) -> list[SheetEntry]:
     rels = names.get(WORKBOOK_RELS)
     if workbook is None or rels is None:
         raise PackageError("no workbook part")
-    targets = relationships(part_chunks(archive, rels))
+    return listed_sheets(names, part_chunks(archive, workbook), part_chunks(archive, rels))
+
+
+def listed_sheets(
+    names: Mapping[str, str], workbook: Iterable[bytes], rels: Iterable[bytes]
+) -> list[SheetEntry]:
+    """:func:`workbook_sheets`, from the bytes of ``xl/workbook.xml`` and of its relationships.
+
+    ``names`` maps the lower-case name of each zip entry to its name.
+    """
+    targets = relationships(rels)
     entries = []
-    for name, state, relationship_id in sheet_elements(part_chunks(archive, workbook)):
+    for name, state, relationship_id in sheet_elements(workbook):
         relationship = targets.get(relationship_id)
         if relationship is None:
             entries.append(SheetEntry(name, state, "other", None))

@@ -16,7 +16,7 @@ import pickle
 import sys
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -85,17 +85,21 @@ class SafeReader:
         with self._lock:
             self._ensure_child()
 
-    def read(self, content: bytes, filename: str) -> Workbook:
+    def read(
+        self, content: bytes, filename: str, *, plain_sheets: Collection[str] = ()
+    ) -> Workbook:
         """Parse ``content`` in the child. ``filename`` is only shown in messages.
 
-        This does not check the container: use :func:`read_workbook` for uploads.
+        ``plain_sheets`` names sheets known to hold no formula and no error value (as the container
+        check finds them), which the child then need not look for. This does not check the
+        container: use :func:`read_workbook` for uploads.
         """
         file = the_file(filename)
         with self._lock:
             connection = self._ensure_child()
             try:
                 self._await_ready(connection)
-                connection.send_bytes(content)
+                connection.send((content, tuple(plain_sheets)))
                 if not connection.poll(self.timeout):
                     self._replace_child("timed out")
                     raise UnreadableWorkbook(
@@ -245,8 +249,8 @@ def read_workbook(content: bytes, filename: str, limits: Limits = DEFAULT_LIMITS
 
     The container check runs here, in this process; parsing runs in the shared child process.
     """
-    check_container(content, filename, limits)
-    return shared_reader().read(content, filename)
+    info = check_container(content, filename, limits)
+    return shared_reader().read(content, filename, plain_sheets=info.plain_sheets)
 
 
 @atexit.register

@@ -9,9 +9,9 @@ and which cells hold formulas (and so which formulas have no saved value).
 from __future__ import annotations
 
 import io
-import re
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
@@ -20,10 +20,7 @@ from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 from digest.read.cells import CellValue, Visibility
 from digest.read.ooxml import Cursor, local_name, workbook_sheets
 from digest.read.wire import CellRow, SheetRows
-
-# A formula is an <f> element; an error cell has t="e". A sheet with neither needs no XML pass.
-# (Character references cannot make a tag; one in t's value is let through to the full pass.)
-_MAY_BE_MARKED = re.compile(rb"""<(?:[^\s<>/=:!?"']+:)?f[\s/>]|\st\s*=\s*["'](?:e|&)""")
+from digest.read.xmlscan import may_be_wide, may_have_marks
 
 
 class _Mark(NamedTuple):
@@ -34,27 +31,37 @@ class _Mark(NamedTuple):
     error: str | None
 
 
-def parse_cells(content: bytes) -> list[SheetRows]:
+def parse_cells(content: bytes, plain_sheets: Collection[str] = ()) -> list[SheetRows]:
     """Every sheet of the workbook in ``content``, in workbook order, with its non-empty cells,
     as the plain rows the child sends to the server (see :mod:`digest.read.wire`).
 
-    Call this only on bytes that passed :func:`~digest.read.container.check_container`, and only
-    in a process that may die: a crafted file can make python-calamine abort.
+    ``plain_sheets`` names sheets known to hold no formula and no error value (the container check
+    finds them): their XML pass is skipped. Call this only on bytes that passed
+    :func:`~digest.read.container.check_container`, and only in a process that may die: a crafted
+    file can make python-calamine abort.
     """
     book = CalamineWorkbook.from_filelike(io.BytesIO(content))
+    metas = book.sheets_metadata
+    if all(meta.name in plain_sheets for meta in metas):
+        return [_sheet(book, meta, None, None) for meta in metas]
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         parts = {entry.name: entry.part for entry in workbook_sheets(archive)}
-        return [_sheet(book, meta, archive, parts.get(meta.name)) for meta in book.sheets_metadata]
+        return [
+            _sheet(book, meta, archive, None if meta.name in plain_sheets else parts.get(meta.name))
+            for meta in metas
+        ]
 
 
-def _sheet(book: Any, meta: Any, archive: zipfile.ZipFile, part: str | None) -> SheetRows:
+def _sheet(book: Any, meta: Any, archive: zipfile.ZipFile | None, part: str | None) -> SheetRows:
+    """The sheet's cells; ``part`` is the zip entry of ``archive`` to read formulas and errors
+    from, ``None`` when there are none to read."""
     name = str(meta.name)
     visibility = _visibility(meta.visible)
     if meta.typ != SheetTypeEnum.WorkSheet:
         return (name, visibility, [])  # a chart sheet has no cells, but it is still a sheet
     # skip_empty_area=False: the first list is row 1 and each list starts at column A.
     rows: list[list[Any]] = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    marks = _marks(archive.read(part)) if part is not None else {}
+    marks = _marks(archive.read(part)) if archive is not None and part is not None else {}
     found: list[CellRow] = []
     for row_number, row in enumerate(rows, start=1):
         for column_number, value in enumerate(row, start=1):
@@ -66,12 +73,13 @@ def _sheet(book: Any, meta: Any, archive: zipfile.ZipFile, part: str | None) -> 
             cell = _cell(row_number, column_number, value, mark)
             if cell is not None:
                 found.append(cell)
-    # A formula with no saved value (or an error) can lie beyond the area calamine returns.
-    for (row_number, column_number), mark in marks.items():
-        cell = _cell(row_number, column_number, "", mark)
-        if cell is not None:
-            found.append(cell)
-    found.sort(key=lambda cell: (cell[0], cell[1]))
+    if marks:
+        # A formula with no saved value (or an error) can lie beyond the area calamine returns.
+        for (row_number, column_number), mark in marks.items():
+            cell = _cell(row_number, column_number, "", mark)
+            if cell is not None:
+                found.append(cell)
+        found.sort(key=lambda cell: (cell[0], cell[1]))
     return (name, visibility, found)
 
 
@@ -103,11 +111,16 @@ class CellTextTooLong(ValueError):
     """A cell holds more text than Excel can (a crafted file)."""
 
 
+_AS_IS = (float, bool, datetime, date, time)
+
+
 def _value(value: Any) -> CellValue:
     """calamine's value in the shapes :class:`~digest.read.cells.Cell` promises."""
-    if isinstance(value, str) and len(value) > MAX_CELL_TEXT:
-        raise CellTextTooLong
-    if isinstance(value, bool | str | float | datetime | date | time):
+    if isinstance(value, str):
+        if len(value) > MAX_CELL_TEXT:
+            raise CellTextTooLong
+        return value
+    if isinstance(value, _AS_IS):
         return value
     if isinstance(value, int):
         return float(value)
@@ -118,8 +131,7 @@ def _value(value: Any) -> CellValue:
 
 def _marks(data: bytes) -> dict[tuple[int, int], _Mark]:
     """Formula and error cells of one sheet part, by (row, column)."""
-    wide = b"\x00" in data[:4] or data[:2] in (b"\xff\xfe", b"\xfe\xff")  # UTF-16 or UTF-32
-    if not wide and _MAY_BE_MARKED.search(data) is None:
+    if not may_be_wide(data) and not may_have_marks(data):
         return {}
     marks: dict[tuple[int, int], _Mark] = {}
     cursor = Cursor()
