@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.compare.benchmarks import benchmarks, published_value
+from digest.compare.benchmarks import PublishedBook, benchmarks, published_value
 from digest.compute.definitions import load_indicators
 from digest.demo import store_generated
 from digest.domain.areas import ENGLAND, LONDON
@@ -41,12 +41,16 @@ def published(published_db):
     connection.close()
 
 
-def test_cp_plans_second_or_subsequent_match_the_published_2025_figures(published):
-    _, connection = published
+@pytest.fixture
+def book(published):
+    """The published figures every indicator needs, read from the database."""
+    return PublishedBook.load(published[1], load_indicators().values())
+
+
+def test_cp_plans_second_or_subsequent_match_the_published_2025_figures(book):
     indicator = load_indicators()["cpp_repeat"]
     found = {
-        b.name: (b.value, b.year)
-        for b in benchmarks(connection, indicator, "E09000022", Period(2024, 4))
+        b.name: (b.value, b.year) for b in benchmarks(book, indicator, "E09000022", Period(2024, 4))
     }
     assert found["London"] == (19.2, 2025)
     assert found["England"] == (24.5, 2025)
@@ -56,7 +60,7 @@ def test_cp_plans_second_or_subsequent_match_the_published_2025_figures(publishe
 @pytest.mark.parametrize(
     "indicator_id", [i.id for i in load_indicators().values() if i.benchmark and i.benchmark.value]
 )
-def test_london_and_england_are_the_published_values_for_every_year(published, indicator_id):
+def test_london_and_england_are_the_published_values_for_every_year(published, book, indicator_id):
     _, connection = published
     indicator = load_indicators()[indicator_id]
     assert indicator.benchmark is not None and indicator.benchmark.value is not None
@@ -68,15 +72,15 @@ def test_london_and_england_are_the_published_values_for_every_year(published, i
             )
             if figure is None:
                 continue
-            assert published_value(connection, indicator, area, year) == figure
+            assert published_value(book, indicator, area, year) == figure
             checked += 1
     assert checked, f"no published London or England figure for {indicator_id}"
 
 
-def test_a_benchmark_from_counts_pools_the_published_counts(published):
+def test_a_benchmark_from_counts_pools_the_published_counts(published, book):
     _, connection = published
     indicator = load_indicators()["icpc_15wd"]
-    value = published_value(connection, indicator, LONDON, 2025)
+    value = published_value(book, indicator, LONDON, 2025)
     counts = []
     for code in ("Duration_0-10_days", "Duration_11-15_days", "ICPC"):
         figure = published_figure(connection, "DfE", code, LONDON, 2025)
@@ -86,10 +90,9 @@ def test_a_benchmark_from_counts_pools_the_published_counts(published):
     assert value[0] == pytest.approx((counts[0] + counts[1]) / counts[2] * 100)
 
 
-def test_first_time_entrants_have_no_england_benchmark(published):
-    _, connection = published
+def test_first_time_entrants_have_no_england_benchmark(book):
     indicator = load_indicators()["fte_rate"]
-    found = {b.name: b for b in benchmarks(connection, indicator, "E09000022", Period(2023, 4))}
+    found = {b.name: b for b in benchmarks(book, indicator, "E09000022", Period(2023, 4))}
     assert "London" in found
     assert found.get("England") is None or found["England"].value is None
 
@@ -150,23 +153,22 @@ def test_the_indicators_command_prints_the_json_the_issue_describes(
     assert {f["kind"] for f in police["flags"]} == {"return_missing", "incomplete"}
 
 
-def test_a_value_is_ranked_among_london_and_all_authorities_by_polarity(published):
+def test_a_value_is_ranked_among_london_and_all_authorities_by_polarity(book):
     from digest.compare.benchmarks import local_authority_values, positions
 
-    _, connection = published
     indicator = load_indicators()["cpp_repeat"]  # lower is better
-    published_values = local_authority_values(connection, indicator, 2025)
+    published_values = local_authority_values(book, indicator, 2025)
     lambeth = published_values["E09000022"]
-    found = {p.group: p for p in positions(connection, indicator, "E09000022", lambeth, 2025)}
+    found = {p.group: p for p in positions(book, indicator, "E09000022", lambeth, 2025)}
     london_values = [
         v for code, v in published_values.items() if code.startswith("E09") and code != "E09000022"
     ]
     better = sum(1 for v in london_values if v < lambeth)
     assert found["London boroughs"].rank == better + 1
     assert found["London boroughs"].of == len(london_values) + 1
-    best = positions(connection, indicator, "E09000022", 0.0, 2025)
+    best = positions(book, indicator, "E09000022", 0.0, 2025)
     assert [(p.rank, p.quartile) for p in best] == [(1, 1), (1, 1)]
-    worst = positions(connection, indicator, "E09000022", 100.0, 2025)
+    worst = positions(book, indicator, "E09000022", 100.0, 2025)
     assert all(p.rank == p.of and p.quartile == 4 for p in worst)
 
 
@@ -180,12 +182,13 @@ def test_the_committed_extract_is_what_the_importer_exports(published):
     )
 
 
-def test_the_extract_alone_gives_london_and_england_for_every_indicator(published, tmp_path):
+def test_the_extract_alone_gives_london_and_england_for_every_indicator(book, tmp_path):
     from digest.published.compact import import_compact
 
-    _, full = published
-    extract = connect(tmp_path / "extract.duckdb")
-    import_compact(extract, ROOT / "data" / "published" / "benchmarks.csv")
+    full = book
+    extract_db = connect(tmp_path / "extract.duckdb")
+    import_compact(extract_db, ROOT / "data" / "published" / "benchmarks.csv")
+    extract = PublishedBook.load(extract_db, load_indicators().values())
     for indicator in load_indicators().values():
         if indicator.benchmark is None:
             continue
@@ -194,19 +197,18 @@ def test_the_extract_alone_gives_london_and_england_for_every_indicator(publishe
                 assert published_value(extract, indicator, area, year) == published_value(
                     full, indicator, area, year
                 ), (indicator.id, area, year)
-    extract.close()
+    extract_db.close()
 
 
-def test_benchmarks_never_come_from_a_year_not_yet_ended(published):
+def test_benchmarks_never_come_from_a_year_not_yet_ended(book):
     from digest.compare.benchmarks import benchmark_year
 
-    _, connection = published
     indicators = load_indicators()
     # July to September 2024 is compared with the year ending 31 March 2024, not 2025.
-    assert benchmark_year(connection, indicators["cpp_repeat"], Period(2024, 2)) == 2024
-    assert benchmark_year(connection, indicators["cpp_repeat"], Period(2024, 4)) == 2025
+    assert benchmark_year(book, indicators["cpp_repeat"], Period(2024, 2)) == 2024
+    assert benchmark_year(book, indicators["cpp_repeat"], Period(2024, 4)) == 2025
     # First-time entrants are published by calendar year: the year to March 2024 gets 2023.
-    assert benchmark_year(connection, indicators["fte_rate"], Period(2023, 4)) == 2023
+    assert benchmark_year(book, indicators["fte_rate"], Period(2023, 4)) == 2023
 
 
 def test_only_comparable_windows_are_judged_against_annual_figures(
@@ -237,8 +239,7 @@ def test_only_comparable_windows_are_judged_against_annual_figures(
     assert "12-month windows only" in (incidents.reason or "")
 
 
-def test_a_pooled_group_gets_no_statistical_neighbours(published):
-    _, connection = published
+def test_a_pooled_group_gets_no_statistical_neighbours(book):
     indicator = load_indicators()["cpp_repeat"]
-    names = {b.name for b in benchmarks(connection, indicator, None, Period(2024, 4))}
+    names = {b.name for b in benchmarks(book, indicator, None, Period(2024, 4))}
     assert names == {"London", "England"}

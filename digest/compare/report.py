@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from digest.compare.benchmarks import BenchmarkValue, Position, benchmarks, positions
+from digest.compare.book import PublishedBook
 from digest.compare.judgement import Flag, comparison, interval, outside_target, worsening
 from digest.compare.stats import Interval
 from digest.compute.definitions import Indicator, Window
@@ -17,7 +18,7 @@ from digest.compute.engine import Computation, Scope, compute
 from digest.domain.areas import partnership
 from digest.domain.dataset import load_dataset
 from digest.domain.periods import Period, quarters
-from digest.store.returns import ReturnsStore
+from digest.store.figures import returns_received
 
 
 @dataclass
@@ -61,17 +62,22 @@ def report(
     periods: Sequence[Period],
     window: Window | None = None,
     today: date | None = None,
+    book: PublishedBook | None = None,
 ) -> list[Line]:
     """Every indicator for a scope and periods, judged against London and its own trend.
 
-    ``today`` (default: the real date) decides whether a missing return is overdue.
+    ``today`` (default: the real date) decides whether a missing return is overdue. ``book``
+    holds the published benchmarks; without one, one is read for ``indicators`` (an app keeps
+    one and passes it, as the published figures change only on an import).
     """
+    if book is None:
+        book = PublishedBook.load(connection, indicators)
     history = quarters(min(periods).shift(-3), max(periods))
     computed = compute(connection, indicators, [scope], history, window)
     series: dict[str, dict[Period, float | None]] = {}
     for done in computed:
         series.setdefault(done.indicator.id, {})[done.period] = done.result.value
-    returns = ReturnsStore(connection)
+    received = returns_received(connection, list(scope.areas), [str(p) for p in periods])
     lines = []
     for done in computed:
         if done.period not in periods:
@@ -79,14 +85,14 @@ def report(
         indicator, result = done.indicator, done.result
         area = scope.areas[0] if len(scope.areas) == 1 else scope.label
         single = scope.areas[0] if len(scope.areas) == 1 else None
-        found = benchmarks(connection, indicator, single, done.period)
+        found = benchmarks(book, indicator, single, done.period)
         london = next((b.value for b in found if b.name == "London"), None)
         judged = comparison(indicator, result, london) if comparable(done) else None
         line = Line(done, interval(indicator, result), found, judged)
         if found and result.value is not None and len(scope.areas) == 1 and done.window == "12m":
-            line.positions = positions(connection, indicator, area, result.value, found[0].year)
+            line.positions = positions(book, indicator, area, result.value, found[0].year)
         line.flags = _flags(
-            indicator, done, judged, series[indicator.id], returns, area, today or date.today()
+            indicator, done, judged, series[indicator.id], received, area, today or date.today()
         )
         lines.append(line)
     return lines
@@ -111,7 +117,7 @@ def _flags(
     done: Computation,
     judged: str | None,
     series: dict[Period, float | None],
-    returns: ReturnsStore,
+    received: set[tuple[str, str, str]],
     area: str,
     today: date,
 ) -> list[Flag]:
@@ -134,7 +140,7 @@ def _flags(
     recent = [series.get(done.period.shift(step)) for step in (-3, -2, -1, 0)]
     if done.window != "ytd" and worsening(indicator, recent):
         flags.append(flag("worsening", "worse three quarters running"))
-    if len(done.scope.areas) == 1 and returns.current(indicator.agency, area, done.period) is None:
+    if len(done.scope.areas) == 1 and (indicator.agency, area, period) not in received:
         due = return_due(done.period)
         when = f"{due.day} {due:%B %Y}"
         state = f"overdue since {when}" if today > due else f"due {when}"

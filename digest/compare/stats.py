@@ -2,12 +2,14 @@
 
 Proportions get Wilson score intervals; rates of counts get Byar's approximation, or the exact
 Poisson interval when the count is under 10. A figure is compared with a benchmark at the 95% and
-99.8% levels. Standard library only, so every stage and the maintainers' scripts can trust it.
+99.8% levels. Funnel plots get exact binomial and Poisson control limits. Standard library only,
+so every stage and the maintainers' scripts can trust it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
@@ -29,6 +31,7 @@ Comparison = Literal[
 WILSON = "Wilson score"
 BYAR = "Byar"
 EXACT_POISSON = "exact Poisson"
+EXACT_BINOMIAL = "exact binomial"
 
 # Byar's approximation is poor for small counts; PHEindicatormethods switches below 10.
 EXACT_BELOW = 10
@@ -176,6 +179,153 @@ def judge(
         benchmark,
         polarity,
     )
+
+
+def binomial_limits(
+    denominator: int, proportion: float, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Funnel-plot control limits for a proportion out of ``denominator`` when the underlying
+    proportion is ``proportion`` (the funnel's centre, a fraction): exact binomial, as fractions.
+
+    The limits hold ``confidence`` of the observed proportions between them. A whole count ``r``
+    is below the lower limit exactly when P(X <= r) < (1 - confidence) / 2, the exact one-sided
+    binomial test, and above the upper limit exactly when P(X >= r) is. Between whole counts each
+    limit is interpolated as in Spiegelhalter (2005), "Funnel plots for comparing institutional
+    performance": ``r - (P(X <= r) - tail) / P(X = r)`` for the smallest ``r`` with
+    P(X <= r) >= tail, and the same from the upper tail, so the curves are smooth.
+    """
+    _check_finite(proportion=proportion)
+    if isinstance(denominator, bool) or denominator != int(denominator) or denominator < 1:
+        raise ValueError(f"The denominator must be a whole number from 1; got {denominator}.")
+    if not 0 <= proportion <= 1:
+        raise ValueError(f"The proportion must be between 0 and 1; got {proportion}.")
+    tail = (1 - _check_confidence(confidence)) / 2
+    n = int(denominator)
+    if proportion in (0, 1):
+        return float(proportion), float(proportion)  # every observation is the centre
+    log_p, log_q = math.log(proportion), math.log1p(-proportion)
+    log_n = math.lgamma(n + 1)
+
+    def pmf(k: int) -> float:
+        return math.exp(
+            log_n - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p + (n - k) * log_q
+        )
+
+    counts = _Counts(pmf, n * proportion, n)
+    spread = z_value(confidence) * math.sqrt(n * proportion * (1 - proportion))
+    return counts.lower_limit(tail, spread) / n, counts.upper_limit(tail, spread) / n
+
+
+def poisson_limits(expected: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Funnel-plot control limits for a count whose expected value is ``expected`` (the funnel's
+    centre times the population): exact Poisson, as counts.
+
+    Built as :func:`binomial_limits` is, from the Poisson distribution: a whole count is outside a
+    limit exactly when the exact one-sided Poisson test puts it in the tail, which is when its exact
+    (Garwood) interval of :func:`exact_poisson_limits` leaves out ``expected``.
+    """
+    _check_finite(expected=expected)
+    if expected < 0:
+        raise ValueError(f"The expected count must not be negative; got {expected}.")
+    tail = (1 - _check_confidence(confidence)) / 2
+    if expected == 0:
+        return 0.0, 0.0
+    log_mean = math.log(expected)
+
+    def pmf(k: int) -> float:
+        return math.exp(k * log_mean - expected - math.lgamma(k + 1))
+
+    counts = _Counts(pmf, expected, None)
+    spread = z_value(confidence) * math.sqrt(expected)
+    return counts.lower_limit(tail, spread), counts.upper_limit(tail, spread)
+
+
+def funnel_limits(
+    kind: Literal["percentage", "rate"],
+    centre: float,
+    denominator: float,
+    confidence: float = 0.95,
+    multiplier: float = 100,
+) -> tuple[float, float]:
+    """The control limits of a funnel plot at one denominator, on the scale of the indicator.
+
+    ``centre`` is on that scale too (a percentage, or a rate per ``multiplier``). A percentage's
+    limits are exact binomial (:func:`binomial_limits`; the denominator is rounded to a whole
+    number); a rate's are exact Poisson (:func:`poisson_limits`), the denominator a population.
+    """
+    _check_finite(centre=centre, denominator=denominator, multiplier=multiplier)
+    _check_multiplier(multiplier)
+    if denominator <= 0:
+        raise ValueError(f"The denominator must be greater than zero; got {denominator}.")
+    if kind == "percentage":
+        whole = max(1, round(denominator))
+        lower, upper = binomial_limits(whole, centre / multiplier, confidence)
+        return lower * multiplier, upper * multiplier
+    if kind == "rate":
+        if centre < 0:
+            raise ValueError(f"A rate must not be negative; got {centre}.")
+        lower, upper = poisson_limits(centre / multiplier * denominator, confidence)
+        scale = multiplier / denominator
+        return lower * scale, upper * scale
+    raise ValueError(f"Only a percentage or a rate has funnel limits; got {kind!r}.")
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """A distribution of whole counts from 0 (to ``top``, if bounded): its probabilities, mean."""
+
+    pmf: Callable[[int], float]
+    mean: float
+    top: int | None
+
+    def lower_limit(self, tail: float, spread: float) -> float:
+        """The interpolated count below which a fraction ``tail`` of the counts fall."""
+        r = self._clip(math.floor(self.mean - spread))
+        below = self._at_most(r)
+        while below < tail:
+            r += 1
+            below += self.pmf(r)
+        while r > 0 and below - self.pmf(r) >= tail:
+            below -= self.pmf(r)
+            r -= 1
+        return max(0.0, r - (below - tail) / self.pmf(r))
+
+    def upper_limit(self, tail: float, spread: float) -> float:
+        """The interpolated count above which a fraction ``tail`` of the counts fall."""
+        r = self._clip(math.ceil(self.mean + spread))
+        above = self._at_least(r)
+        while above < tail:
+            r -= 1
+            above += self.pmf(r)
+        while (self.top is None or r < self.top) and above - self.pmf(r) >= tail:
+            above -= self.pmf(r)
+            r += 1
+        limit = r + (above - tail) / self.pmf(r)
+        return limit if self.top is None else min(float(self.top), limit)
+
+    def _clip(self, r: int) -> int:
+        return max(0, r if self.top is None else min(self.top, r))
+
+    def _at_most(self, r: int) -> float:
+        if r > self.mean:  # summing towards the bulk would be long; the other tail is short
+            return 1.0 - self._at_least(r + 1)
+        return self._sum_outwards(r, -1)
+
+    def _at_least(self, r: int) -> float:
+        if r < self.mean:
+            return 1.0 - self._at_most(r - 1)
+        return self._sum_outwards(r, 1)
+
+    def _sum_outwards(self, r: int, step: int) -> float:
+        """P(X = r) + P(X = r + step) + ..., away from the mean, until the terms stop counting."""
+        total = 0.0
+        while r >= 0 and (self.top is None or r <= self.top):
+            term = self.pmf(r)
+            total += term
+            if term <= total * 1e-17:
+                break
+            r += step
+        return total
 
 
 _COMPARISONS: dict[tuple[bool, str], Comparison] = {

@@ -1,4 +1,5 @@
-"""Reading current figures and populations in bulk, for the indicator engine."""
+"""Reading current figures, populations and the returns received in bulk, for the indicator
+engine and the report."""
 
 from __future__ import annotations
 
@@ -13,6 +14,17 @@ _CURRENT = (
 )
 
 
+def _rows(
+    connection: duckdb.DuckDBPyConnection, sql: str, parameters: list[Any]
+) -> list[tuple[Any, ...]]:
+    """The rows of one query, on a cursor of its own (safe to share the connection)."""
+    cursor = connection.cursor()
+    try:
+        return cursor.execute(sql, parameters).fetchall()
+    finally:
+        cursor.close()
+
+
 def current_figures(
     connection: duckdb.DuckDBPyConnection,
     codes: list[str],
@@ -21,13 +33,9 @@ def current_figures(
     last_index: int,
 ) -> list[tuple[Any, ...]]:
     """Rows ``(area, code, period_index, value, status)`` of the current versions of returns."""
-    cursor = connection.cursor()
-    try:
-        return cursor.execute(
-            _CURRENT.format(status="status"), [codes, areas, first_index, last_index]
-        ).fetchall()
-    finally:
-        cursor.close()
+    return _rows(
+        connection, _CURRENT.format(status="status"), [codes, areas, first_index, last_index]
+    )
 
 
 def figure_columns(
@@ -50,29 +58,34 @@ def figure_columns(
 
 def areas_with_returns(connection: duckdb.DuckDBPyConnection) -> list[str]:
     """Every area that has at least one stored return."""
-    cursor = connection.cursor()
-    try:
-        return [
-            area
-            for (area,) in cursor.execute(
-                "select distinct area from submissions order by area"
-            ).fetchall()
-        ]
-    finally:
-        cursor.close()
+    return [
+        area
+        for (area,) in _rows(connection, "select distinct area from submissions order by area", [])
+    ]
 
 
 def populations(
     connection: duckdb.DuckDBPyConnection, areas: list[str], age_group: str
 ) -> dict[tuple[str, int], float]:
     """Mid-year population estimates ``{(area, year): value}`` for an age group."""
-    cursor = connection.cursor()
-    try:
-        rows = cursor.execute(
-            "select area_code, year, value from populations "
-            "where list_contains(?, area_code) and age_group = ? and value is not null",
-            [areas, age_group],
-        ).fetchall()
-    finally:
-        cursor.close()
+    rows = _rows(
+        connection,
+        "select area_code, year, value from populations "
+        "where list_contains(?, area_code) and age_group = ? and value is not null",
+        [areas, age_group],
+    )
     return {(area, year): value for area, year, value in rows}
+
+
+def returns_received(
+    connection: duckdb.DuckDBPyConnection, areas: list[str], periods: list[str]
+) -> set[tuple[str, str, str]]:
+    """``(agency, area, period)`` of every return stored (any version) for the areas and periods
+    given, periods written as ``2025-26 Q2``."""
+    rows = _rows(
+        connection,
+        "select distinct agency, area, period from submissions "
+        "where list_contains(?::varchar[], area) and list_contains(?::varchar[], period)",
+        [areas, periods],
+    )
+    return {(agency, area, period) for agency, area, period in rows}

@@ -399,3 +399,84 @@ def population_rows(
             [area_codes, age_group],
         )
     ]
+
+
+# The (source, measure) pairs asked for, as a table: two lists of the same length, unnested.
+_WANTED = "(select unnest(?::varchar[]) as source, unnest(?::varchar[]) as measure)"
+
+
+def _wanted(measures: Sequence[tuple[str, str]]) -> list[list[str]]:
+    return [[source for source, _ in measures], [measure for _, measure in measures]]
+
+
+def figures_of(
+    connection: duckdb.DuckDBPyConnection, measures: Sequence[tuple[str, str]]
+) -> list[tuple[str, str, str, str, int, float | None, str]]:
+    """Every published figure of the ``(source, measure)`` pairs given, from the preferred edition
+    of each: rows ``(source, measure, area_code, area_level, year, value, status)``."""
+    if not measures:
+        return []
+    return _query(
+        connection,
+        "select f.source, f.measure, f.area_code, f.area_level, f.year, f.value, f.status"
+        " from published_figures as f join published_editions as e using (source, edition)"
+        f" semi join {_WANTED} as w on f.source = w.source and f.measure = w.measure"
+        " qualify row_number() over"
+        f" (partition by f.source, f.measure, f.area_code, f.year {_PREFERRED}) = 1",
+        _wanted(measures),
+    )
+
+
+def populations_of(
+    connection: duckdb.DuckDBPyConnection, age_groups: Sequence[str]
+) -> list[tuple[str, int, str, float | None]]:
+    """Every population estimate of the age groups given, from the preferred edition of each:
+    rows ``(area_code, year, age_group, value)``, the value None when not published."""
+    if not age_groups:
+        return []
+    return _query(
+        connection,
+        "select p.area_code, p.year, p.age_group, p.value"
+        " from populations as p join published_editions as e using (source, edition)"
+        " where list_contains(?::varchar[], p.age_group)"
+        " qualify row_number() over"
+        f" (partition by p.area_code, p.year, p.age_group {_PREFERRED}) = 1",
+        [list(age_groups)],
+    )
+
+
+def neighbour_groups(connection: duckdb.DuckDBPyConnection) -> dict[str, dict[str, list[str]]]:
+    """Every statistical-neighbour model: ``{model: {area_code: [neighbour codes by rank]}}``."""
+    groups: dict[str, dict[str, list[str]]] = {}
+    for model, area, neighbour in _query(
+        connection,
+        "select model, area_code, neighbour_code from statistical_neighbours"
+        " order by model, area_code, rank",
+        [],
+    ):
+        groups.setdefault(model, {}).setdefault(area, []).append(neighbour)
+    return groups
+
+
+def measures_of(
+    connection: duckdb.DuckDBPyConnection, measures: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The published descriptions of the ``(source, measure)`` pairs given that were imported,
+    each as :func:`published_measure` gives it."""
+    if not measures:
+        return {}
+    cursor = connection.cursor()
+    try:
+        cursor.execute(
+            "select m.source, m.measure, m.title, m.description, m.unit, m.polarity, m.year_type,"
+            " m.methodology, m.link, m.edition"
+            " from published_measures as m join published_editions as e using (source, edition)"
+            f" semi join {_WANTED} as w on m.source = w.source and m.measure = w.measure"
+            f" qualify row_number() over (partition by m.source, m.measure {_PREFERRED}) = 1",
+            _wanted(measures),
+        )
+        names = [column[0] for column in cursor.description or []]
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return {(row[0], row[1]): dict(zip(names[1:], row[1:], strict=True)) for row in rows}
