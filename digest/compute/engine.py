@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import duckdb
 import numpy as np
@@ -29,7 +30,8 @@ from digest.compute.formula import (
 from digest.domain.areas import find_area, partnership
 from digest.domain.dataset import MeasureKind, load_dataset
 from digest.domain.periods import Period
-from digest.store.figures import current_figures, figure_columns, populations
+from digest.domain.statuses import Status
+from digest.store.figures import figure_columns, populations
 
 
 @dataclass(frozen=True)
@@ -195,9 +197,8 @@ def compute_table(
             plan.append(_Planned(indicator, period, chosen, quarters, spans))
     first = min(span[0] for planned in plan for span in planned.spans)
     last = max(span[1] for planned in plan for span in planned.spans)
-    figures = _Figures(
-        figure_columns(connection, codes, areas, first, last), areas, codes, first, last
-    )
+    columns = figure_columns(connection, codes, areas, first, last)
+    figures = _Figures(columns, areas, codes, first, last)
     members = np.zeros((len(scopes), len(areas)))  # which areas each scope pools
     for s, scope in enumerate(scopes):
         members[s, [figures.area_at[a] for a in scope.areas]] = 1
@@ -224,9 +225,7 @@ def compute_table(
             ]
         elif len(parts) > 1:
             denominator[row] = parts[1]
-    return ComputedTable(
-        plan, scopes, numerator, denominator, people, _Reasons(connection, kinds, areas)
-    )
+    return ComputedTable(plan, scopes, numerator, denominator, people, _Reasons(columns, kinds))
 
 
 def _pooled(figures: _Figures, members: np.ndarray, code: str, span: tuple[int, int]) -> np.ndarray:
@@ -250,31 +249,41 @@ def compute(
 
 
 class _Reasons:
-    """Why a total is incomplete, read from the figures themselves (fetched only when needed)."""
+    """Why a total is incomplete, read from the figures the table was computed from (made into
+    figures only when a reason is first needed)."""
 
-    def __init__(
-        self,
-        connection: duckdb.DuckDBPyConnection,
-        kinds: dict[str, MeasureKind],
-        areas: list[str],
-    ) -> None:
-        self._connection = connection
+    def __init__(self, columns: dict[str, np.ndarray], kinds: dict[str, MeasureKind]) -> None:
+        self._columns = columns
         self._kinds = kinds
-        self._areas = areas
-        self._figures: dict[tuple[str, str, int], Figure] = {}
-        self._fetched: set[str] = set()
+        self._figures: dict[tuple[str, str, int], Figure] | None = None
+
+    def _figure(self, area: str, code: str, index: int) -> Figure | None:
+        if self._figures is None:
+            columns = self._columns
+            values = np.ma.getdata(columns["value"])
+            missing = np.ma.getmaskarray(columns["value"])
+            self._figures = {
+                (str(area), str(code), int(index)): Figure(
+                    None if gap else float(value), cast(Status, str(status))
+                )
+                for area, code, index, value, gap, status in zip(
+                    columns["area"],
+                    columns["code"],
+                    columns["period_index"],
+                    values,
+                    missing,
+                    columns["status"],
+                    strict=True,
+                )
+            }
+        return self._figures.get((area, code, index))
 
     def total(self, scope: Scope, code: str, quarters: Sequence[Period]) -> Total:
         """A measure's total over the quarters for a scope, or why there is none (naming the
         first area with a gap when several are pooled)."""
-        if code not in self._fetched:
-            rows = current_figures(self._connection, [code], self._areas, 0, 10_000)
-            for area, row_code, index, value, status in rows:
-                self._figures[(area, row_code, index)] = Figure(value, status)
-            self._fetched.add(code)
         values = []
         for area in scope.areas:
-            figures = [self._figures.get((area, code, q.index)) for q in quarters]
+            figures = [self._figure(area, code, q.index) for q in quarters]
             found = total(code, self._kinds[code], quarters, figures)
             if found.value is None:
                 if len(scope.areas) > 1 and found.reason:

@@ -46,12 +46,11 @@ def figure_columns(
     last_index: int,
 ) -> dict[str, Any]:
     """The same figures as numpy columns: ``area``, ``code``, ``period_index``, ``value``
-    (masked when a status) and ``ok`` (true when the figure is a number)."""
+    (masked when a status), ``status`` and ``ok`` (true when the figure is a number)."""
     cursor = connection.cursor()
     try:
-        return cursor.execute(
-            _CURRENT.format(status="status = 'ok' as ok"), [codes, areas, first_index, last_index]
-        ).fetchnumpy()
+        sql = _CURRENT.format(status="status, status = 'ok' as ok")
+        return cursor.execute(sql, [codes, areas, first_index, last_index]).fetchnumpy()
     finally:
         cursor.close()
 
