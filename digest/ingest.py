@@ -154,7 +154,12 @@ def ingest(
     key = (checked.agency, checked.area, checked.period)
     latest = (contexts.get(key) or store.context(*key)).latest
 
-    given = {**checked.explanations, **(explanations or {})}
+    given, stray = _own_explanations(
+        {**checked.explanations, **(explanations or {})}, dataset, checked.agency
+    )
+    if stray:
+        checked.findings = sort_findings(checked.findings + stray)
+        findings = checked.findings
     missing = checked.unexplained(given)
     # The same file again is "unchanged" even when its explanations were given elsewhere;
     # otherwise the store itself spots a repeat as it would store it.
@@ -228,6 +233,25 @@ def ingest(
     )
     result.version = stored.version
     return result
+
+
+def _own_explanations(
+    given: dict[str, str], dataset: Dataset, agency: str
+) -> tuple[dict[str, str], list[Finding]]:
+    """The explanations that belong to this return (its own measures, or the whole return), and
+    a note for each one that does not and so is not stored."""
+    own = {m.code for m in dataset.agency(agency).measures} | {WHOLE_RETURN}
+    kept = {code: text for code, text in given.items() if code in own}
+    notes = [
+        Finding(
+            "info",
+            "explanation.not_ours",
+            f"The explanation given for {code[:40]} was not stored: it is not a measure of the "
+            f"{agency} return.",
+        )
+        for code in sorted(set(given) - own)
+    ]
+    return kept, notes
 
 
 def _unchanged(

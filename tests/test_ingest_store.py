@@ -239,3 +239,19 @@ def test_a_version_stored_meanwhile_by_someone_else_is_followed_not_overwritten(
     assert seen is not None and seen.version == 1
     assert (stored.version, created) == (3, True)
     assert [s.version for s in store.submissions(agency="CSC")] == [1, 2, 3]
+
+
+def test_an_explanation_for_a_measure_of_another_return_is_not_stored(store, dataset, demo_returns):
+    result = put(
+        store,
+        workbook_bytes(dataset, figures(demo_returns)),
+        explanations={"HEALTH.IHA_20WD": "Every assessment was on time, honestly."},
+    )
+    assert result.outcome == "accepted"
+    current = store.current("CSC", AREA, PERIOD)
+    assert current is not None and store.explanations(current.id) == {}
+    [note] = [f for f in result.findings if f.rule == "explanation.not_ours"]
+    assert note.message == (
+        "The explanation given for HEALTH.IHA_20WD was not stored: it is not a measure of the "
+        "CSC return."
+    )
