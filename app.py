@@ -1,19 +1,21 @@
 """Start PQA Digest on the demo data: ``python app.py``, then open http://127.0.0.1:8050.
 
-The first start builds the demo database of synthetic returns (``data/digest.duckdb``, or the file
-named by ``DIGEST_DB``). Set ``DIGEST_HOST`` and ``DIGEST_PORT`` to serve elsewhere.
+The first start builds the demo database of synthetic returns and the published benchmarks
+(``data/digest.duckdb``, or the file named by ``DIGEST_DB``). Set ``DIGEST_HOST`` and
+``DIGEST_PORT`` to serve elsewhere. ``digest serve`` does the same for any database.
 """
 
 import os
 
 from digest.app.server import create_app
-from digest.demo import build_demo
+from digest.demo import DEMO_LEAD, build_demo
 from digest.store.database import connect, database_path
 from digest.store.returns import ReturnsStore
+from digest.views.sources import Sources
 
 store = ReturnsStore(connect(database_path()))
 print(build_demo(store))  # a database that already holds returns is left as it is
-app = create_app(store)
+app = create_app(Sources.open(store), demo=True, user=DEMO_LEAD)
 server = app.server
 
 if __name__ == "__main__":

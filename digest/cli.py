@@ -18,7 +18,7 @@ from typing import Any
 from digest.compare.report import Line, report
 from digest.compute.definitions import load_indicators
 from digest.compute.engine import Scope
-from digest.demo import build_demo
+from digest.demo import DEMO_LEAD, build_demo
 from digest.domain.areas import AreaError, find_area, home_area, london_boroughs
 from digest.domain.dataset import load_dataset
 from digest.domain.findings import Finding
@@ -35,6 +35,8 @@ from digest.store.figures import areas_with_returns
 from digest.store.published import neighbour_models, neighbours
 from digest.store.returns import ReturnsStore
 from digest.validate.rules import WHOLE_RETURN, Submitting
+from digest.views.sources import Sources
+from digest.views.templates import return_template
 from digest.workbook.template import build_template
 
 Handler = Callable[[argparse.Namespace], int]
@@ -104,17 +106,17 @@ def cmd_template(args: argparse.Namespace) -> int:
         raise UsageError(f"The template is an .xlsx workbook: name it like {out.stem}.xlsx")
     if not out.parent.is_dir():
         raise UsageError(f"There is no folder {out.parent} to write the template in.")
-    previous: dict[str, float | str] = {}
     if database_path(args.db).exists():
         try:
-            stored = _store(args, read_only=True).current_values(
-                agency.code, area.ons_code, args.period.previous()
+            content = return_template(
+                _store(args, read_only=True), dataset, agency, area, args.period
             )
         except StoreError as error:
             print(f"note: last quarter's figures are not shown ({error})", file=sys.stderr)
-        else:
-            previous = {v.code: v.value if v.value is not None else v.status for v in stored}
-    out.write_bytes(build_template(dataset, agency, area, args.period, previous))
+            content = build_template(dataset, agency, area, args.period)
+    else:
+        content = build_template(dataset, agency, area, args.period)
+    out.write_bytes(content)
     print(f"Wrote the {agency.code} return template for {area.name}, {args.period} to {out}")
     return 0
 
@@ -216,6 +218,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
         path.unlink(missing_ok=True)
         path.with_name(path.name + ".wal").unlink(missing_ok=True)
     print(f"{path}: {build_demo(_store(args))}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the app on a database (the demo's when it is empty and ``--demo`` is given)."""
+    from digest.app.server import create_app  # dash is only needed to serve
+
+    store = _store(args)
+    if args.demo:
+        print(build_demo(store))
+    elif not store.submissions():
+        print(
+            "note: the database holds no returns yet; upload one, or start with --demo.",
+            file=sys.stderr,
+        )
+    app = create_app(
+        Sources.open(store), demo=args.demo, user=DEMO_LEAD if args.demo else "web user"
+    )
+    print(
+        f"PQA Digest is running: open http://{args.host}:{args.port} in a browser (Ctrl+C to stop)."
+    )
+    app.run(host=args.host, port=args.port, debug=False)
     return 0
 
 
@@ -429,6 +453,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: each indicator's headline window",
     )
     indicators.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    serve = add("serve", cmd_serve, "Serve the app in a browser.")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (this machine only)")
+    serve.add_argument("--port", type=int, default=8050, help="default: 8050")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="build the synthetic demo first if the database is empty",
+    )
 
     published = commands.add_parser(
         "benchmarks",

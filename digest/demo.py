@@ -29,6 +29,8 @@ COMPACT_BENCHMARKS = DATA_DIR / "published" / "benchmarks.csv"
 DEMO_FIRST = Period(2022, 3)
 DEMO_LAST = Period(2026, 2)
 DEMO_USER = "demo-generator"
+#: Who the demo app records uploads as: there are no accounts in the demo.
+DEMO_LEAD = "demo data lead"
 SYNTHETIC_NOTE = "Synthetic demo data: made up, describes no real place or child."
 
 # Quarterly level of each whole (flows per quarter, snapshots on the last day), and the seasonal
@@ -235,7 +237,7 @@ def build_demo(store: ReturnsStore, *, seed: int = 2026) -> str:
     if store.submissions():
         return "The database already holds returns, so the demo was not added."
     if COMPACT_BENCHMARKS.exists():
-        import_compact(store._connection, COMPACT_BENCHMARKS)
+        import_compact(store.connection, COMPACT_BENCHMARKS)
     dataset = load_dataset()
     demos = generate_returns(seed=seed, dataset=dataset)
     problems = _problem_files(dataset, demos)

@@ -1,8 +1,9 @@
-"""Build the Dash app on a returns store.
+"""Build the Dash app on a returns store: the scorecard, indicator, exception report, returns
+and upload pages, and the downloads.
 
-Pages stay thin: what they show comes from the pure functions of ``returns_view``. Every callback
-checks its inputs on the server against what may be chosen, because Dash passes whatever the
-browser sends.
+Pages stay thin: what they show comes from :mod:`digest.views`. Every callback and route checks
+its inputs on the server against what may be chosen, because Dash passes whatever the browser
+sends.
 """
 
 from __future__ import annotations
@@ -10,168 +11,190 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html, no_update
+from flask import Response, abort, request
 
-from digest.app.returns_view import current_figures, return_statuses, stored_periods
-from digest.domain.areas import Area, home_area
-from digest.domain.dataset import Dataset, load_dataset
-from digest.domain.periods import Period, PeriodError
-from digest.store.returns import ReturnsStore
+from digest.app.components import aria, period_choice, query, search, text_choice
+from digest.app.pages import exceptions, indicator, returns, scorecard, upload
+from digest.app.pages.common import AreaPeriod
+from digest.export.exceptions import exception_report
+from digest.views.exceptions import FLAG_WORDS
+from digest.views.exceptions import exceptions as flagged
+from digest.views.sources import Sources
+from digest.views.templates import return_template
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-STATUS_WORDS = {"c": "c (suppressed)", "x": "x (not available)", "z": "z (not applicable)"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PAGES = {
+    scorecard.PATH: "Scorecard",
+    exceptions.PATH: "Exception report",
+    returns.PATH: "Returns",
+    upload.PATH: "Upload",
+}
+#: What the navigation keeps from one page to the next.
+_CARRIED = ("area", "period")
 
 
-def _table(
-    caption: str, headings: list[str], rows: list[list[Any]], numeric: tuple[int, ...] = ()
-) -> html.Table:
-    """An accessible table: a caption, column headings, and each row headed by its first cell."""
+def create_app(sources: Sources, *, demo: bool = False, user: str = "web user") -> Dash:
+    """The app for the partnership, reading the given sources.
 
-    def cell(index: int, value: Any) -> html.Td:
-        return html.Td(value, className="digest-number" if index in numeric else None)
-
-    return html.Table(
-        [
-            html.Caption(caption),
-            html.Thead(html.Tr([html.Th(h, scope="col") for h in headings])),
-            html.Tbody(
-                [
-                    html.Tr(
-                        [html.Th(row[0], scope="row")]
-                        + [cell(i, value) for i, value in enumerate(row[1:], start=1)]
-                    )
-                    for row in rows
-                ]
-            ),
-        ],
-        className="digest-table",
+    ``user`` is who uploads are recorded as until accounts arrive.
+    """
+    app = Dash(
+        __name__,
+        title="PQA Digest",
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        suppress_callback_exceptions=True,  # pages are drawn by the router, not all at once
+        update_title="",
     )
-
-
-def _choice(period_text: object, allowed: list[Period]) -> Period | None:
-    """The chosen period if it is one that may be chosen (the browser can send anything)."""
-    if not isinstance(period_text, str):
-        return None
-    try:
-        period = Period.parse(period_text)
-    except PeriodError:
-        return None
-    return period if period in allowed else None
-
-
-def create_app(
-    store: ReturnsStore,
-    *,
-    area: Area | None = None,
-    dataset: Dataset | None = None,
-    demo: bool = False,
-) -> Dash:
-    """The app for one partnership area, reading the given store."""
-    dataset = dataset or load_dataset()
-    area = area or home_area()
-    app = Dash(__name__, title="PQA Digest", assets_folder=str(ASSETS), serve_locally=True)
-    periods = stored_periods(store, area.ons_code)
-    agencies = [a.code for a in dataset.agencies]
-
+    # A request carries at most one upload (base64 is 4/3 of the file) and the page's state.
+    app.server.config["MAX_CONTENT_LENGTH"] = upload.MAX_UPLOAD_BYTES * 2
+    app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
     banner = (
         html.P(
             "Synthetic demo data: every figure is made up and describes no real place or child.",
             className="digest-banner",
             role="note",
         )
-        if demo or area.synthetic
+        if demo or sources.home.synthetic
         else None
     )
     app.layout = html.Div(
         [
+            html.A("Skip to the main content", href="#main", className="digest-skip"),
+            dcc.Location(id="url", refresh=False),
+            dcc.Store(id="shown-path"),
             html.Header(
                 [
-                    html.H1("PQA Digest"),
-                    html.P(f"Quarterly returns for {area.name}", className="digest-subtitle"),
+                    html.P("PQA Digest", className="digest-brand"),
+                    html.P(
+                        f"Performance and quality assurance: {sources.home.name}",
+                        className="digest-subtitle",
+                    ),
                     banner,
-                ]
+                    html.Nav(id="nav", **aria(label="Pages")),
+                ],
+                className="digest-header",
             ),
-            html.Main(
-                [
-                    html.H2("Returns"),
-                    html.Label("Quarter", htmlFor="returns-period"),
-                    dcc.Dropdown(
-                        id="returns-period",
-                        clearable=False,
-                        options=[{"label": str(p), "value": str(p)} for p in periods],
-                        value=str(periods[0]) if periods else None,
-                    ),
-                    html.Div(id="returns-table", role="status"),
-                    html.H2("Figures of one return"),
-                    html.Label("Agency", htmlFor="returns-agency"),
-                    dcc.Dropdown(
-                        id="returns-agency",
-                        clearable=False,
-                        options=[
-                            {"label": f"{a.name} ({a.code})", "value": a.code}
-                            for a in dataset.agencies
-                        ],
-                        value=agencies[0],
-                    ),
-                    html.Div(id="returns-figures", role="status"),
-                ]
-            ),
+            html.Main(id="main", tabIndex="-1", className="digest-page"),
         ],
-        className="digest-page",
     )
-
-    @app.callback(Output("returns-table", "children"), Input("returns-period", "value"))
-    def show_returns(period_text: object) -> Any:
-        period = _choice(period_text, stored_periods(store, area.ons_code))
-        if period is None:
-            return html.P("Choose a quarter from the list.", className="digest-message")
-        rows = [
-            [
-                f"{s.agency_name} ({s.agency})",
-                s.state,
-                f"version {s.version}" if s.version else "-",
-                s.submitted or "-",
-                s.submitted_by or "-",
-                f"{s.explained} of {s.queries} explained" if s.queries else "none",
-            ]
-            for s in return_statuses(store, dataset, area.ons_code, period)
-        ]
-        return _table(
-            f"Returns for {period} ({period.months})",
-            ["Agency", "State", "Current version", "Submitted (UK time)", "By", "Queries"],
-            rows,
-        )
 
     @app.callback(
-        Output("returns-figures", "children"),
-        [Input("returns-period", "value"), Input("returns-agency", "value")],
+        Output("main", "children"),
+        Output("shown-path", "data"),
+        Input("url", "pathname"),
+        State("url", "search"),
+        State("shown-path", "data"),
     )
-    def show_figures(period_text: object, agency: object) -> Any:
-        period = _choice(period_text, stored_periods(store, area.ons_code))
-        if period is None or not isinstance(agency, str) or agency not in agencies:
-            return html.P(
-                "Choose a quarter and an agency from the lists.", className="digest-message"
-            )
-        figures = current_figures(store, agency, area.ons_code, period)
-        if not figures:
-            return html.P(
-                f"No {agency} return has been accepted for {period}.", className="digest-message"
-            )
-        measures = dataset.measures
-        rows = [
-            [
-                v.code,
-                measures[v.code].description,
-                f"{v.value:,.0f}" if v.value is not None else STATUS_WORDS[v.status],
-                f"version {v.version}, sheet '{v.sheet}' cell {v.cell}",
-            ]
-            for v in figures
-        ]
-        return _table(
-            f"{agency} return for {period}: current figures and where each came from",
-            ["Code", "Measure", "Value", "Source"],
-            rows,
-            numeric=(2,),
+    def route(pathname: object, search_text: object, shown: object) -> Any:
+        path = pathname if isinstance(pathname, str) else "/"
+        if path == shown:
+            return no_update, no_update  # only the query string changed: the page redraws itself
+        text = search_text if isinstance(search_text, str) else ""
+        if path == scorecard.PATH:
+            return scorecard.layout(sources, text), path
+        if path == indicator.PATH:
+            return indicator.layout(sources, text), path
+        if path == exceptions.PATH:
+            return exceptions.layout(sources, text), path
+        if path == returns.PATH:
+            return returns.layout(sources, text), path
+        if path == upload.PATH:
+            return upload.layout(sources, text, user), path
+        return (
+            html.Div(
+                [
+                    html.H2("Page not found"),
+                    html.P(["There is no such page. ", dcc.Link("Go to the scorecard", href="/")]),
+                ]
+            ),
+            path,
         )
 
+    @app.callback(Output("nav", "children"), Input("url", "pathname"), Input("url", "search"))
+    def navigation(pathname: object, search_text: object) -> Any:
+        asked = query(search_text)
+        carried = search(**{key: asked.get(key) for key in _CARRIED})
+        current = pathname if isinstance(pathname, str) else "/"
+        return html.Ul(
+            [
+                html.Li(
+                    dcc.Link(
+                        [name, html.Span(" (this page)", className="visually-hidden")]
+                        if path == current
+                        else name,
+                        href=f"{path}{carried}",
+                        className="nav-link active" if path == current else "nav-link",
+                    ),
+                    className="nav-item",
+                )
+                for path, name in PAGES.items()
+            ],
+            className="nav nav-pills digest-nav",
+        )
+
+    for page in (scorecard, indicator, exceptions, returns):
+        page.register(app, sources)
+    upload.register(app, sources, user)
+    _downloads(app, sources)
     return app
+
+
+def _downloads(app: Dash, sources: Sources) -> None:
+    """The files a page links to, each checked like a callback's inputs."""
+    server = app.server
+
+    def template_file() -> Response:
+        asked = request.args
+        agencies = {a.code: a for a in sources.dataset.agencies}
+        code = text_choice(asked.get("agency"), list(agencies))
+        areas = {a.ons_code: a for a in sources.areas()}
+        area = areas.get(text_choice(asked.get("area"), list(areas)) or "")
+        period = period_choice(asked.get("period"), upload.upload_periods(sources))
+        if code is None or area is None or period is None:
+            abort(404)
+        content = return_template(sources.store, sources.dataset, agencies[code], area, period)
+        name = f"{code}-{area.ons_code}-{str(period).replace(' ', '')}.xlsx"
+        return _file(content, name)
+
+    def exceptions_file() -> Response:
+        asked = request.args
+        where = AreaPeriod.chosen(sources, asked.get("area"), asked.get("period"))
+        if where is None or where.period is None:
+            abort(404)
+        agency = text_choice(asked.get("agency"), [a.code for a in sources.dataset.agencies])
+        kind = text_choice(asked.get("flag"), list(FLAG_WORDS))
+        found = [
+            f
+            for f in flagged(sources, where.area.ons_code, where.period)
+            if (agency is None or f.indicator.agency == agency)
+            and (kind is None or f.flag.kind == kind)
+        ]
+        chosen = "; ".join(
+            part
+            for part in (
+                f"{agency} only" if agency else "",
+                f"{FLAG_WORDS[kind].lower()} only" if kind else "",
+            )
+            if part
+        )
+        content = exception_report(where.area, where.period, found, chosen or None)
+        name = f"exceptions-{where.area.ons_code}-{str(where.period).replace(' ', '')}.xlsx"
+        return _file(content, name)
+
+    server.add_url_rule("/download/template.xlsx", view_func=template_file)
+    server.add_url_rule("/download/exceptions.xlsx", view_func=exceptions_file)
+
+
+def _file(content: bytes, name: str) -> Response:
+    return Response(
+        content,
+        mimetype=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )

@@ -147,6 +147,11 @@ class ReturnsStore:
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self._connection = connection
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The store's connection, for the engine's and the benchmarks' own queries."""
+        return self._connection
+
     def _query(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
         cursor = self._connection.cursor()
         try:
@@ -175,6 +180,15 @@ class ReturnsStore:
             [str(period) if period else None] * 2 + [area] * 2 + [agency] * 2,
         )
         return [_submission(row) for row in rows]
+
+    def periods(self, area: str) -> list[Period]:
+        """The quarters with at least one stored return for ``area``, newest first."""
+        rows = self._query(
+            "select distinct period, period_index from submissions where area = ?"
+            " order by period_index desc",
+            [area],
+        )
+        return [Period.parse(period) for period, _ in rows]
 
     def values(self, submission_id: int) -> list[StoredValue]:
         """The figures of one stored version, in the order of the template's rows."""
