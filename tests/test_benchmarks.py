@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -183,6 +184,7 @@ def test_the_committed_extract_is_what_the_importer_exports(published):
 
 
 def test_the_extract_alone_gives_london_and_england_for_every_indicator(book, tmp_path):
+    from digest.compare.benchmarks import benchmark_year, year_end
     from digest.published.compact import import_compact
 
     full = book
@@ -197,6 +199,12 @@ def test_the_extract_alone_gives_london_and_england_for_every_indicator(book, tm
                 assert published_value(extract, indicator, area, year) == published_value(
                     full, indicator, area, year
                 ), (indicator.id, area, year)
+            # ... and compares each with the same published year (calendar or financial).
+            period = Period(2024, 2)
+            assert benchmark_year(extract, indicator, period) == benchmark_year(
+                full, indicator, period
+            ), indicator.id
+    assert year_end(extract, load_indicators()["fte_rate"], 2024) == date(2024, 12, 31)
     extract_db.close()
 
 

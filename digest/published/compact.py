@@ -1,9 +1,11 @@
 """The compact extract of published figures that the demo ships with (``data/published/``).
 
 It holds only what the shipped indicators compare with, for the London boroughs, London and
-England: each figure with the source and edition it was imported from, and the 0 to 17
-population estimates that rate benchmarks need. It is written from a store that imported the
-published files (``digest benchmarks export``) and read back like any published file.
+England: each figure with the source and edition it was imported from, the 0 to 17 population
+estimates that rate benchmarks need, and how each measure's years run (a ``measure`` row, its
+``period`` the published year type: a calendar-year measure is compared by calendar year). It
+is written from a store that imported the published files (``digest benchmarks export``) and
+read back like any published file.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from digest.compute.definitions import Indicator
 from digest.domain.areas import ENGLAND, LONDON, london_boroughs
 from digest.published.files import PublishedFileError, sha256_of
 from digest.store import published as store
-from digest.store.published import Edition, FigureRow, PopulationRow
+from digest.store.published import Edition, FigureRow, MeasureRow, PopulationRow
 
 COLUMNS = [
     "kind",
@@ -80,6 +82,23 @@ def export(connection: duckdb.DuckDBPyConnection, indicators: Iterable[Indicator
                     figure.status,
                 ]
             )
+    for source, measure in sorted(_measures(indicators)):
+        described = store.published_measure(connection, source, measure)
+        if described is not None and described.get("year_type"):
+            writer.writerow(
+                [
+                    "measure",
+                    source,
+                    described["edition"],
+                    measure,
+                    "",
+                    "",
+                    "",
+                    described["year_type"],
+                    "",
+                    "",
+                ]
+            )
     for area, year, value, status, source, edition in store.population_rows(connection, areas):
         if year < FIRST_YEAR - 1:
             continue
@@ -107,9 +126,15 @@ def import_compact(
     """Store the extract's figures and estimates under their original sources and editions."""
     figures: dict[tuple[str, str], list[FigureRow]] = defaultdict(list)
     people: dict[tuple[str, str], list[PopulationRow]] = defaultdict(list)
+    described: dict[tuple[str, str], list[MeasureRow]] = defaultdict(list)
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         for line, row in enumerate(reader, start=2):
+            if row["kind"] == "measure":
+                described[(row["source"], row["edition"])].append(
+                    MeasureRow(row["measure"], None, None, None, None, row["period"], None, None)
+                )
+                continue
             try:
                 value = float(row["value"]) if row["value"] else None
                 year = int(row["year"])
@@ -149,5 +174,9 @@ def import_compact(
             connection,
             Edition(source, edition, "compact", path.name, sha256, span[0], span[-1]),
             estimates,
+        )
+    for (source, edition), measures in described.items():
+        store.replace_measures(
+            connection, Edition(source, edition, "compact", path.name, sha256, None, None), measures
         )
     return stored, tuple(sorted(years))
