@@ -71,3 +71,7 @@ def test_the_direction_of_travel_follows_polarity(indicator, before, now, words)
 def test_no_direction_without_both_quarters():
     assert direction(LOW, None, 3.0) is None
     assert direction(LOW, 3.0, None) is None
+
+
+def test_a_neutral_indicator_similar_to_london_is_not_called_green():
+    assert rate(NEUTRAL, "similar", [], 5.0).colour == "none"

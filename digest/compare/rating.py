@@ -45,7 +45,9 @@ def rate(
     indicator: Indicator, comparison: str | None, flags: Sequence[Flag], value: float | None
 ) -> Rating:
     """Red when worse than London or outside the local target; amber when worsening, incomplete
-    or not yet returned; green when similar to or better than London, or within the target."""
+    or not yet returned; green when within the local target, or (for an indicator with a better
+    direction) similar to or better than London. A neutral indicator without a target is not
+    rated: neither higher nor lower is better."""
     kinds = {flag.kind for flag in flags}
     if comparison in ("worse", "much worse"):
         return Rating("red", f"{comparison} than London")
@@ -57,12 +59,12 @@ def rate(
         return Rating("amber", "figures incomplete")
     if "worsening" in kinds:
         return Rating("amber", "worse three quarters running")
-    if comparison in ("similar", "better", "much better"):
-        return Rating("green", f"{comparison} {'to' if comparison == 'similar' else 'than'} London")
     if indicator.target is not None and value is not None:
         return Rating("green", "within the local target")
     if indicator.polarity == "neutral":
         return Rating("none", "neither higher nor lower is better")
+    if comparison in ("similar", "better", "much better"):
+        return Rating("green", f"{comparison} {'to' if comparison == 'similar' else 'than'} London")
     return Rating("none", "no published figure to compare with")
 
 
