@@ -154,8 +154,9 @@ def ingest(
     key = (checked.agency, checked.area, checked.period)
     latest = (contexts.get(key) or store.context(*key)).latest
 
+    queried = {q.code or WHOLE_RETURN for q in checked.queries}
     given, stray = _own_explanations(
-        {**checked.explanations, **(explanations or {})}, dataset, checked.agency
+        checked.explanations, explanations or {}, dataset, checked.agency, queried
     )
     if stray:
         checked.findings = sort_findings(checked.findings + stray)
@@ -236,20 +237,30 @@ def ingest(
 
 
 def _own_explanations(
-    given: dict[str, str], dataset: Dataset, agency: str
+    written: dict[str, str],
+    given: dict[str, str],
+    dataset: Dataset,
+    agency: str,
+    queried: set[str],
 ) -> tuple[dict[str, str], list[Finding]]:
-    """The explanations that belong to this return (its own measures, or the whole return), and
-    a note for each one that does not and so is not stored."""
+    """The explanations stored with the version: those written in the workbook for its own
+    measures (or the whole return), and those given with the upload for its queries; and a note
+    for each other one, which is not stored."""
     own = {m.code for m in dataset.agency(agency).measures} | {WHOLE_RETURN}
-    kept = {code: text for code, text in given.items() if code in own}
+    kept = {code: text for code, text in written.items() if code in own}
+    kept |= {code: text for code, text in given.items() if code in queried}
     notes = [
         Finding(
             "info",
             "explanation.not_ours",
-            f"The explanation given for {code[:40]} was not stored: it is not a measure of the "
-            f"{agency} return.",
+            f"The explanation given for {code[:40]} was not stored: "
+            + (
+                f"no query of the {agency} return is about it."
+                if code in own
+                else f"it is not a measure of the {agency} return."
+            ),
         )
-        for code in sorted(set(given) - own)
+        for code in sorted((set(written) - own) | (set(given) - queried))
     ]
     return kept, notes
 

@@ -197,9 +197,10 @@ def test_kill_9_during_an_ingest_keeps_the_previous_version_and_nothing_of_the_n
     digest("ingest", str(first), db=db, check=True)
     values["CSC.REFERRALS"] = int(values["CSC.REFERRALS"]) + 1
     second = tmp_path / "v2.xlsx"
-    second.write_bytes(fill_template(template.read_bytes(), values))
+    explained = {"CSC.REFERRALS": "One more referral was found when the figures were checked."}
+    second.write_bytes(fill_template(template.read_bytes(), values, explained))
 
-    # The real command, held open after its last write and before its commit. An explanation
+    # The real command, held open after its last write and before its commit. The explanation
     # makes the new version two writes in one transaction (without one it is a single statement).
     hold = (
         "import sys, time\n"
@@ -213,9 +214,8 @@ def test_kill_9_during_an_ingest_keeps_the_previous_version_and_nothing_of_the_n
         "from digest.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
-    explain = "CSC.REFERRALS=One more referral was found when the figures were checked."
     process = subprocess.Popen(
-        [sys.executable, "-c", hold, "ingest", str(second), "--db", str(db), "--explain", explain],
+        [sys.executable, "-c", hold, "ingest", str(second), "--db", str(db)],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -255,3 +255,19 @@ def test_an_explanation_for_a_measure_of_another_return_is_not_stored(store, dat
         "The explanation given for HEALTH.IHA_20WD was not stored: it is not a measure of the "
         "CSC return."
     )
+
+
+def test_an_explanation_given_for_a_measure_with_no_query_is_not_stored(
+    store, dataset, demo_returns
+):
+    result = put(
+        store,
+        workbook_bytes(dataset, figures(demo_returns)),
+        explanations={"CSC.CLA_OPEN": "Nothing was queried here, but store this anyway."},
+    )
+    assert result.outcome == "accepted"
+    current = store.current("CSC", AREA, PERIOD)
+    assert current is not None and store.explanations(current.id) == {}
+    assert any(
+        f.message.endswith("no query of the CSC return is about it.") for f in result.findings
+    )
