@@ -8,14 +8,14 @@ The first start builds the demo database of synthetic returns and the published 
 import os
 
 from digest.app.server import create_app
-from digest.demo import DEMO_LEAD, build_demo
+from digest.demo import build_demo
 from digest.store.database import connect, database_path
 from digest.store.returns import ReturnsStore
 from digest.views.sources import Sources
 
 store = ReturnsStore(connect(database_path()))
 print(build_demo(store))  # a database that already holds returns is left as it is
-app = create_app(Sources.open(store), demo=True, user=DEMO_LEAD)
+app = create_app(Sources.open(store))
 server = app.server
 
 if __name__ == "__main__":

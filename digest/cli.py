@@ -18,7 +18,7 @@ from typing import Any
 from digest.compare.report import Line, report
 from digest.compute.definitions import load_indicators
 from digest.compute.engine import Scope
-from digest.demo import DEMO_LEAD, build_demo
+from digest.demo import build_demo
 from digest.domain.areas import AreaError, find_area, home_area, london_boroughs
 from digest.domain.dataset import load_dataset
 from digest.domain.findings import Finding
@@ -222,7 +222,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the app on a database (the demo's when it is empty and ``--demo`` is given)."""
+    """Serve the app on a database (first building the demo in it, if it is empty and ``--demo``
+    is given)."""
     from digest.app.server import create_app  # dash is only needed to serve
 
     store = _store(args)
@@ -233,9 +234,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "note: the database holds no returns yet; upload one, or start with --demo.",
             file=sys.stderr,
         )
-    app = create_app(
-        Sources.open(store), demo=args.demo, user=DEMO_LEAD if args.demo else "web user"
-    )
+    app = create_app(Sources.open(store))
     print(
         f"PQA Digest is running: open http://{args.host}:{args.port} in a browser (Ctrl+C to stop)."
     )

@@ -51,6 +51,7 @@ from digest.views.sources import Sources
 from digest.workbook import layout
 from tests.conftest import AREA, PERIOD, figures, table_counts, workbook_bytes
 from tests.dash_calls import call, payload
+from tests.dash_calls import shown as answered
 
 TODAY = date(2026, 1, 5)
 Q1, Q2, Q3 = PERIOD.previous(), PERIOD, PERIOD.next()
@@ -226,10 +227,12 @@ def test_the_banner_shows_only_when_the_home_area_is_synthetic(served, home):
     assert banner == find_area(home).synthetic
 
 
-def test_the_demo_always_has_the_synthetic_data_banner(served):
-    app = create_app(Sources.open(served.store, home=find_area(NOT_IN_STORE)), demo=True)
-    shown = texts(app.server.test_client().get("/_dash-layout").get_json())
-    assert any(text.startswith("Synthetic demo data") for text in shown)
+def test_uploads_are_recorded_as_the_demo_lead_only_for_the_synthetic_area(served):
+    for home, user in ((AREA, "demo data lead"), (NOT_IN_STORE, "web user")):
+        app = create_app(Sources.open(served.store, home=find_area(home)))
+        client = app.server.test_client()
+        page = answered(client, app, "main.children", {"url.pathname": "/upload"})
+        assert f"uploads are recorded as {user}" in page
 
 
 @pytest.mark.parametrize(
@@ -307,7 +310,7 @@ def test_the_upload_page_offers_the_last_eight_quarters_that_have_ended(served):
     offered = [o["value"] for o in component(page, "upload-period")["options"]]
     assert offered == [str(Q3.shift(-step)) for step in range(8)]  # 2025-26 Q3 to 2023-24 Q4
     assert component(page, "upload-period")["value"] == str(Q3)
-    assert f"Signed in as {USER}." in texts(page)
+    assert f"There is no sign-in yet: uploads are recorded as {USER}." in texts(page)
 
 
 # --- What each page shows for the choices it offers ---------------------------------------
@@ -363,7 +366,7 @@ def test_the_scorecard_lists_every_indicator_with_its_rating_in_words(served):
     shown = texts(answer["scorecard-content"])
     for indicator in load_indicators().values():
         assert indicator.title in shown
-    assert "Green: similar to London" in shown
+    assert "Not rated: neither higher nor lower is better" in shown  # a neutral indicator
     assert "Red: outside the local target" in shown
     assert "Amber: return not received" in shown  # Health sent nothing for Q2
     assert (

@@ -89,10 +89,12 @@ def rating_badge(rating: Rating) -> html.Span:
     )
 
 
-def updating(component_id: str, label: str, *, role: str = "region") -> dcc.Loading:
-    """A region a callback fills, announced to screen readers when it changes, with a spinner
-    while the server works."""
-    return dcc.Loading(html.Div(id=component_id, role=role, **aria(label=label, live="polite")))
+def updating(component_id: str, label: str, *, announced: bool = False) -> dcc.Loading:
+    """A region a callback fills, with a spinner while the server works. ``announced``: a short
+    status that screen readers read out when it changes (never a whole table)."""
+    if announced:
+        return dcc.Loading(html.Div(id=component_id, role="status", **aria(label=label)))
+    return dcc.Loading(html.Div(id=component_id, role="region", **aria(label=label)))
 
 
 def message(text: str) -> html.P:

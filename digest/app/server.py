@@ -8,6 +8,7 @@ sends.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from flask import Response, abort, request
 from digest.app.components import aria, period_choice, query, search, text_choice
 from digest.app.pages import exceptions, indicator, returns, scorecard, upload
 from digest.app.pages.common import AreaPeriod
+from digest.demo import DEMO_LEAD
 from digest.export.exceptions import exception_report
 from digest.views.exceptions import FLAG_WORDS
 from digest.views.exceptions import exceptions as flagged
@@ -35,11 +37,15 @@ PAGES = {
 _CARRIED = ("area", "period")
 
 
-def create_app(sources: Sources, *, demo: bool = False, user: str = "web user") -> Dash:
+def create_app(sources: Sources, *, user: str | None = None) -> Dash:
     """The app for the partnership, reading the given sources.
 
-    ``user`` is who uploads are recorded as until accounts arrive.
+    ``user`` is who uploads are recorded as until accounts arrive: by default the demo's data
+    lead for the synthetic demo borough, and ``web user`` for a real area. Every page of a
+    synthetic area says its data are made up.
     """
+    synthetic = sources.home.synthetic
+    user = user or (DEMO_LEAD if synthetic else "web user")
     app = Dash(
         __name__,
         title="PQA Digest",
@@ -57,7 +63,7 @@ def create_app(sources: Sources, *, demo: bool = False, user: str = "web user") 
             className="digest-banner",
             role="note",
         )
-        if demo or sources.home.synthetic
+        if synthetic
         else None
     )
     app.layout = html.Div(
@@ -65,6 +71,7 @@ def create_app(sources: Sources, *, demo: bool = False, user: str = "web user") 
             html.A("Skip to the main content", href="#main", className="digest-skip"),
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="shown-path"),
+            dcc.Store(id="page-title"),
             html.Header(
                 [
                     html.P("PQA Digest", className="digest-brand"),
@@ -134,6 +141,17 @@ def create_app(sources: Sources, *, demo: bool = False, user: str = "web user") 
             ],
             className="nav nav-pills digest-nav",
         )
+
+    # Each page has its own title (WCAG 2.4.2), set in the browser as the address changes.
+    titles = {**PAGES, indicator.PATH: "Indicator"}
+    app.clientside_callback(  # type: ignore[no-untyped-call]  # Dash leaves it untyped
+        "function (path) { const titles = "
+        + json.dumps(titles)
+        + "; document.title = (titles[path] || 'Page not found') + ' - PQA Digest';"
+        " return path; }",
+        Output("page-title", "data"),
+        Input("url", "pathname"),
+    )
 
     for page in (scorecard, indicator, exceptions, returns):
         page.register(app, sources)

@@ -18,8 +18,9 @@ from digest.domain.periods import Period
 from digest.views import format
 from digest.views.indicator import IndicatorDetail, TrendPoint
 
-#: Okabe-Ito colours: distinguishable with any common colour-vision deficiency.
-BLUE, ORANGE, GREEN, VERMILION, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#595959"
+#: Okabe-Ito colours, distinguishable with any common colour-vision deficiency; the orange is
+#: darkened to keep 3:1 contrast with the white background (WCAG 1.4.11).
+BLUE, ORANGE, GREEN, VERMILION, GREY = "#0072B2", "#A66300", "#009E73", "#D55E00", "#595959"
 _WINDOW_NAMES: dict[str, str] = {
     "quarter": "Quarter",
     "12m": "12 months to the quarter's end",
@@ -198,7 +199,7 @@ def funnel_chart(detail: IndicatorDetail) -> go.Figure:
             x=[p.denominator for p in shown.points],
             y=[p.value for p in shown.points],
             text=[p.name for p in shown.points],
-            name=f"London boroughs ({shown.year - 1}-{shown.year % 100:02d}, published)",
+            name=f"London boroughs ({format.published_year(detail.line.benchmarks[0])}, published)",
             mode="markers",
             marker={"symbol": "circle-open", "size": 10, "color": BLUE, "line": {"width": 2}},
             hovertemplate="%{text}: %{y:.1f} (denominator %{x:,.0f})<extra></extra>",
@@ -211,7 +212,7 @@ def funnel_chart(detail: IndicatorDetail) -> go.Figure:
                 x=[own.denominator],
                 y=[own.value],
                 text=[f"{detail.period} (from returns)"],
-                name=f"This area, {format.span(detail.period, detail.line.computation.window)}",
+                name=f"This area, {detail.span}",
                 mode="markers+text",
                 textposition="bottom center",
                 marker={"symbol": "star", "size": 18, "color": VERMILION},
@@ -221,7 +222,7 @@ def funnel_chart(detail: IndicatorDetail) -> go.Figure:
     figure.update_layout(
         **_LAYOUT,
         title={"text": f"{indicator.title}: London boroughs", "x": 0},
-        xaxis={"title": "Denominator (children counted)", "type": "log"},
+        xaxis={"title": "Denominator (log scale)", "type": "log"},
         yaxis={"title": format.unit(indicator).capitalize()},
     )
     return figure

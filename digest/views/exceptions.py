@@ -33,7 +33,7 @@ class Flagged:
     agency: str  # the owning agency's name
     line: Line
     flag: Flag
-    since: Period  # the first quarter of the unbroken run of this flag up to now
+    since: Period  # the first quarter of the flag's unbroken run, within the report's look-back
     explanation: str | None  # what the owning agency said about these figures, if anything
 
     @property
@@ -69,7 +69,9 @@ class Flagged:
 def exceptions(sources: Sources, area: str, period: Period) -> list[Flagged]:
     """Every flag raised for ``area`` in ``period``, longest-standing first within each theme."""
     indicators = list(sources.indicators.values())
-    periods = [period.shift(-step) for step in range(LOOK_BACK)]
+    stored = sources.periods(area)
+    first = min(stored) if stored else period  # nothing was flagged before returns began
+    periods = [p for p in (period.shift(-step) for step in range(LOOK_BACK)) if p >= first]
     lines = report(
         sources.store.connection,
         indicators,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from digest.compare.benchmarks import BenchmarkValue
 from digest.compute.definitions import POPULATION, Indicator, Window
+from digest.domain.dataset import load_dataset
 from digest.domain.periods import Period
 
 
@@ -33,13 +34,17 @@ def unit(indicator: Indicator) -> str:
     return "ratio"
 
 
-def span(period: Period, window: Window) -> str:
-    """The time a figure covers: ``July to September 2025``, ``12 months to September 2025``."""
+def span(indicator: Indicator, period: Period, window: Window) -> str:
+    """The time a figure covers: ``July to September 2025``, ``12 months to September 2025``,
+    or ``on 30 September 2025`` for a count taken on one day, whatever the window."""
+    kinds = {load_dataset().measures[code].kind for code in indicator.measures}
+    last = period.months.split(" to ")[1]
+    if kinds == {"snapshot"}:
+        return f"on {period.end.day} {period.end:%B %Y}"
+    if "flow" not in kinds or window == "12m":  # a rolling count is always of 12 months
+        return f"12 months to {last}"
     if window == "quarter":
         return period.months
-    last = period.months.split(" to ")[1]
-    if window == "12m":
-        return f"12 months to {last}"
     return f"April {period.year} to {last}"  # the financial year to date
 
 

@@ -17,6 +17,7 @@ from digest.domain.dataset import load_dataset
 from digest.domain.periods import Period
 from digest.domain.statuses import MEANING
 from digest.domain.timestamps import uk_time
+from digest.views import format
 from digest.views.sources import Sources
 
 _MEANING = {str(symbol): words for symbol, words in MEANING.items()}
@@ -90,6 +91,11 @@ class IndicatorDetail:
     figures: list[SourceFigure]
 
     @property
+    def span(self) -> str:
+        """The time the quarter's figure covers, in words."""
+        return format.span(self.indicator, self.period, self.line.computation.window)
+
+    @property
     def agency(self) -> str:
         """The owning agency's name and code."""
         return f"{load_dataset().agency(self.indicator.agency).name} ({self.indicator.agency})"
@@ -129,8 +135,9 @@ def detail(sources: Sources, indicator: Indicator, area: str, period: Period) ->
     connection = sources.store.connection
     stored = sorted(sources.store.periods(area)) or [period]
     history = [p for p in stored if p <= period] or [period]
-    windows: list[Window] = ["quarter"]
-    if indicator.window != "quarter":
+    kinds = {sources.dataset.measures[code].kind for code in indicator.measures}
+    windows: list[Window] = ["quarter"] if "flow" in kinds else []
+    if indicator.window not in windows:  # a count taken at a quarter's end is the same in each
         windows.append(indicator.window)
     trends = {
         window: [

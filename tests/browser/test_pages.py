@@ -27,7 +27,7 @@ def choose(page, control: str, option: str) -> None:
 def test_the_scorecard_shows_every_theme_with_ratings_in_words(page):
     page.goto("/")
     page.wait_for_selector("#scorecard-content table")
-    assert page.title() == "PQA Digest"
+    assert page.title() == "Scorecard - PQA Digest"
     text = page.inner_text("#scorecard-content")
     for theme in ("Child protection", "Front door and assessment", "Youth justice"):
         assert theme in text

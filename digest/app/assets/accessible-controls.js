@@ -1,7 +1,7 @@
 /* Dash 4's dcc.Dropdown puts a focusable input marked aria-hidden in front of its button (axe:
    aria-hidden-focus) and names the button by its value alone; dcc.Upload's file input has no
    name. Make each dropdown's button its own tab stop, named by its <label> as well as its value,
-   and name the upload's input after its button. Reapplied whenever the page changes; React leaves
+   and name the upload's input after its button. Reapplied (at most once a frame) whenever the page changes; React leaves
    the attributes alone because their values in its own tree do not change. */
 (function () {
   function mend() {
@@ -35,7 +35,18 @@
       }
     });
   }
-  new MutationObserver(mend).observe(document.documentElement, {
+  var queued = false;
+  function soon() {
+    // Once per frame at most: a chart's hover changes the page many times a second.
+    if (!queued) {
+      queued = true;
+      window.requestAnimationFrame(function () {
+        queued = false;
+        mend();
+      });
+    }
+  }
+  new MutationObserver(soon).observe(document.documentElement, {
     subtree: true,
     childList: true,
     attributes: true,

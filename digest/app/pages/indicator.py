@@ -85,8 +85,7 @@ def _content(shown: IndicatorDetail, area_name: str) -> list[Any]:
     indicator, line = shown.indicator, shown.line
     result = line.computation.result
     headline = (
-        f"{format.figure(indicator, result.value)} "
-        f"({format.span(shown.period, line.computation.window)})"
+        f"{format.figure(indicator, result.value)} ({shown.span})"
         if result.value is not None
         else f"not available: {result.reason}"
     )
@@ -175,7 +174,7 @@ def _benchmark_table(shown: IndicatorDetail) -> Any:
 
 def _trend_table(shown: IndicatorDetail) -> Any:
     indicator = shown.indicator
-    headings = ["Quarter"]
+    headings = ["Period"]
     for window in shown.trends:
         headings += [window_name(window), "95% interval"]
     by_period: dict[str, list[Any]] = {}
@@ -189,9 +188,24 @@ def _trend_table(shown: IndicatorDetail) -> Any:
                 if point.interval
                 else "–"
             )
-    return table(
-        f"{indicator.title} by quarter", headings, list(by_period.values()), numeric=(1, 3)
-    )
+    tables = [
+        table(f"{indicator.title} by quarter", headings, list(by_period.values()), numeric=(1, 3))
+    ]
+    names = list(shown.published)
+    years = sorted({v.year for values in shown.published.values() for v in values})
+    if names and years:
+        found = {(name, v.year): v for name, values in shown.published.items() for v in values}
+        rows = [
+            [
+                format.published_year(next(found[(n, year)] for n in names if (n, year) in found)),
+                *(format.comparator(indicator, found.get((name, year))) for name in names),
+            ]
+            for year in years
+        ]
+        tables.append(
+            table("Published figures drawn on the chart", ["Year", *names], rows, numeric=(1, 2))
+        )
+    return html.Div(tables)
 
 
 def _funnel(shown: IndicatorDetail) -> list[Any]:
@@ -204,11 +218,43 @@ def _funnel(shown: IndicatorDetail) -> list[Any]:
             "(DfE publishes only the percentage or rate), or no London borough has a figure."
         )
         return [message(why)]
+    year = format.published_year(shown.line.benchmarks[0])
+    funnel = shown.funnel
+    result = shown.line.computation.result
+
+    def placed(value: float, denominator: float) -> str:
+        for confidence, words in ((0.998, "99.8%"), (0.95, "95%")):
+            lower, upper = funnel.limits(denominator, confidence)
+            if not lower <= value <= upper:
+                return f"outside the {words} limits"
+        return "within the 95% limits"
+
+    rows = [
+        [
+            p.name,
+            f"{p.numerator:,.0f}",
+            f"{p.denominator:,.0f}",
+            format.figure(shown.indicator, p.value),
+            placed(p.value, p.denominator),
+        ]
+        for p in funnel.points
+    ]
+    if result.value is not None and result.numerator is not None and result.denominator:
+        rows.insert(
+            0,
+            [
+                f"This area, {shown.span} (from its returns)",
+                f"{result.numerator:,.0f}",
+                f"{result.denominator:,.0f}",
+                format.figure(shown.indicator, result.value),
+                placed(result.value, result.denominator),
+            ],
+        )
     return [
         _chart(
             funnel_chart(shown),
-            f"London boroughs' published figures for {shown.funnel.year - 1}-"
-            f"{shown.funnel.year % 100:02d} against their denominators, with 95% and 99.8% limits "
+            f"London boroughs' published figures for {year} against their denominators, with "
+            "95% and 99.8% limits "
             "around the boroughs' pooled figure, and this area's figure from its returns. A "
             "borough outside the limits differs by more than chance would explain; between "
             "boroughs the figures vary more than chance alone, so read the limits as a guide. The "
@@ -218,17 +264,10 @@ def _funnel(shown: IndicatorDetail) -> list[Any]:
             [
                 html.Summary("The figures in the funnel plot"),
                 table(
-                    f"London boroughs, {shown.funnel.year}",
-                    ["Area", "Numerator", "Denominator", "Value"],
-                    [
-                        [
-                            p.name,
-                            f"{p.numerator:,.0f}",
-                            f"{p.denominator:,.0f}",
-                            format.figure(shown.indicator, p.value),
-                        ]
-                        for p in shown.funnel.points
-                    ],
+                    f"This area and the London boroughs ({year}), with the pooled figure of "
+                    f"{format.figure(shown.indicator, funnel.centre)}",
+                    ["Area", "Numerator", "Denominator", "Value", "Against the limits"],
+                    rows,
                     numeric=(1, 2, 3),
                 ),
             ]

@@ -138,7 +138,7 @@ def _row(row: ScorecardRow, area: str, period: str) -> list[Any]:
         [
             html.Span(format.figure(indicator, result.value), className="digest-value"),
             html.Br(),
-            html.Small(format.span(line.computation.period, line.computation.window)),
+            html.Small(format.span(indicator, line.computation.period, line.computation.window)),
         ]
         if result.value is not None
         else [html.Span("Not available"), html.Br(), html.Small(result.reason or "")]

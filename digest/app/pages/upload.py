@@ -58,7 +58,10 @@ def layout(sources: Sources, search_text: str, user: str) -> html.Div:
     return html.Div(
         [
             html.H2("Upload a return"),
-            html.P(f"Signed in as {user}.", className="text-muted"),
+            html.P(
+                f"There is no sign-in yet: uploads are recorded as {user}.",
+                className="text-muted",
+            ),
             html.H3("1. Choose the return", className="h4 mt-3"),
             html.Div(
                 [
@@ -122,7 +125,7 @@ def layout(sources: Sources, search_text: str, user: str) -> html.Div:
                     ),
                 ]
             ),
-            updating("upload-result", "Result of the submission", role="status"),
+            updating("upload-result", "Result of the submission", announced=True),
         ]
     )
 
