@@ -151,3 +151,15 @@ def test_the_template_shows_last_quarters_figures_and_status_symbols(sources, de
     }
     assert previous["CSC.S47"] == "c"
     assert previous["CSC.REFERRALS"] == values["CSC.REFERRALS"]
+
+
+def test_a_rate_shows_the_population_it_is_per_and_where_that_came_from(sources):
+    from digest.views.indicator import detail
+
+    shown = detail(sources, sources.indicators["referral_rate"], AREA, Q2)
+    [people] = [f for f in shown.figures if f.code == "population"]
+    result = shown.line.computation.result
+    assert people.value == result.denominator
+    # The synthetic borough has no ONS estimate: the partnership's own is used, and said so.
+    assert people.source.startswith("the partnership's own estimate (data/partnership.yaml)")
+    assert "mid-2024 estimate" in people.measure

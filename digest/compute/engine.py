@@ -293,6 +293,21 @@ class _Reasons:
         return Total(sum(values))
 
 
+def population_used(
+    connection: duckdb.DuckDBPyConnection, area: str, period: Period, group: str
+) -> tuple[int, float, str] | None:
+    """The population estimate a rate for ``area`` in ``period`` is divided by, as the engine
+    chooses it: ``(mid-year, value, "ONS" or "partnership")``, or ``None`` when there is none."""
+    published = populations(connection, [area], group)
+    year = population_year(period)
+    known = _by_area(_settings(group) | published).get(area, [])
+    chosen = [(y, value) for y, value in known if y <= year]
+    if not chosen:
+        return None
+    used, value = chosen[-1]
+    return used, value, "ONS" if (area, used) in published else "partnership"
+
+
 def _settings(group: str) -> dict[tuple[str, int], float]:
     """The partnership's own estimates, used where no published one is loaded."""
     return {(p.area, p.year): p.value for p in partnership().populations if p.age_group == group}

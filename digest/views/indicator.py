@@ -11,7 +11,7 @@ from digest.compare.rating import Rating, rate
 from digest.compare.report import Line, report
 from digest.compare.stats import Interval
 from digest.compute.definitions import POPULATION, Indicator, Window
-from digest.compute.engine import Computation, Scope, compute
+from digest.compute.engine import Computation, Scope, compute, population_used
 from digest.compute.formula import window_quarters
 from digest.domain.dataset import load_dataset
 from digest.domain.periods import Period
@@ -56,6 +56,7 @@ class SourceFigure:
     submitted: str | None  # UK time
     submitted_by: str | None
     file_name: str | None
+    origin: str | None = None  # where a figure that is not a returned one came from
 
     @property
     def shown(self) -> str:
@@ -69,6 +70,8 @@ class SourceFigure:
     @property
     def source(self) -> str:
         """``version 2, sheet 'Return' cell E7 (file.xlsx, 3 Oct 2025 by lead)``."""
+        if self.origin is not None:
+            return self.origin
         if self.version is None:
             return "no accepted return"
         return (
@@ -210,4 +213,43 @@ def source_figures(
                     current.file_name,
                 )
             )
+    if indicator.population is not None:
+        found.append(_population_figure(sources, indicator.population, area, period))
     return found
+
+
+def _population_figure(sources: Sources, group: str, area: str, period: Period) -> SourceFigure:
+    """The population a rate is per, with the estimate it was taken from."""
+    used = population_used(sources.store.connection, area, period, group)
+    if used is None:
+        return SourceFigure(
+            "population",
+            f"Children aged {group}",
+            period,
+            None,
+            "missing",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "no population estimate is loaded",
+        )
+    year, value, origin = used
+    return SourceFigure(
+        "population",
+        f"Children aged {group} living in the area (mid-{year} estimate)",
+        period,
+        value,
+        "ok",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "ONS mid-year population estimate, as published"
+        if origin == "ONS"
+        else "the partnership's own estimate (data/partnership.yaml): ONS publishes none",
+    )
