@@ -34,6 +34,14 @@ from digest.store.database import StoreError, connect, database_path
 from digest.store.figures import areas_with_returns
 from digest.store.published import neighbour_models, neighbours
 from digest.store.returns import ReturnsStore
+from digest.store.users import (
+    ROLES,
+    User,
+    UserError,
+    UsersStore,
+    describe_role,
+    normalise_username,
+)
 from digest.validate.rules import WHOLE_RETURN, Submitting
 from digest.views.sources import Sources
 from digest.views.templates import return_template
@@ -383,6 +391,151 @@ def cmd_benchmarks_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _users(args: argparse.Namespace, *, read_only: bool = False) -> UsersStore:
+    """The accounts; listing them never creates or changes the database file."""
+    return UsersStore(connect(database_path(args.db), read_only=read_only))
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    """The first line of standard input with ``--password-stdin``; else asked for twice."""
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise UserError("No password came on standard input: nothing was changed.")
+        return line.rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("The same password again: ") != first:
+        raise UserError("The two passwords differ: nothing was changed.")
+    return first
+
+
+def _show_user(user: User) -> str:
+    return f"{user.username} ({user.display_name}), {describe_role(user.role, user.agencies)}"
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    """Add an account, asking for its password."""
+    store = _users(args)
+    if store.get(args.username) is not None:  # before the password is typed for nothing
+        raise UserError(f"There is already a user '{normalise_username(args.username)}'.")
+    user = store.add(
+        args.username,
+        args.name,
+        args.role,
+        _new_password(args),
+        args.agency or (),
+        actor=_user(),
+    )
+    print(f"Added {_show_user(user)}.")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    """List the accounts, enabled or not (never their passwords' hashes)."""
+    users = _users(args, read_only=True).users()
+    if args.json:
+        _print_json([u.to_dict() for u in users])
+        return 0
+    if not users:
+        print("There are no users yet: add one with 'digest user add'.")
+        return 0
+    width = max(len(u.username) for u in users)
+    print(f"{'username':<{width}}  {'name':<24} {'role':<10} {'agencies':<20} disabled")
+    for u in users:
+        print(
+            f"{u.username:<{width}}  {u.display_name:<24} {u.role:<10} "
+            f"{', '.join(u.agencies) or '-':<20} {'yes' if u.disabled else 'no'}"
+        )
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    """Stop an account from signing in."""
+    user = _users(args).disable(args.username, actor=_user())
+    print(f"Disabled {user.username}: they can no longer sign in.")
+    return 0
+
+
+def cmd_user_enable(args: argparse.Namespace) -> int:
+    """Let a disabled account sign in again."""
+    user = _users(args).enable(args.username, actor=_user())
+    print(f"Enabled {user.username}: they can sign in again.")
+    return 0
+
+
+def cmd_user_set_role(args: argparse.Namespace) -> int:
+    """Give an account a new role (and a data lead their agencies)."""
+    user = _users(args).set_role(args.username, args.role, args.agency or (), actor=_user())
+    print(f"{user.username} is now {describe_role(user.role, user.agencies)}.")
+    return 0
+
+
+def cmd_user_set_password(args: argparse.Namespace) -> int:
+    """Replace an account's password, asking for the new one."""
+    store = _users(args)
+    if store.get(args.username) is None:  # before the password is typed for nothing
+        raise UserError(f"There is no user '{normalise_username(args.username)}'.")
+    store.set_password(args.username, _new_password(args), actor=_user())
+    print(f"Changed the password of {normalise_username(args.username)}.")
+    return 0
+
+
+def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``digest user ACTION``: the accounts that sign in to the app, and their roles."""
+    users = commands.add_parser(
+        "user",
+        help="Accounts: add, list, disable, enable, set a role or a password.",
+        description="The accounts that sign in to the app, and their roles.",
+    )
+    actions = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--db", help="the DuckDB file (default: $DIGEST_DB or data/digest.duckdb)")
+        sub.set_defaults(handler=handler, parser=sub)
+        return sub
+
+    def username(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("username", metavar="USERNAME", help="an e-mail address or login name")
+
+    def agencies(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--agency",
+            action="append",
+            type=_agency,
+            help="a data lead's agency, e.g. CSC; may be repeated (for a data lead only)",
+        )
+
+    def password_stdin(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from the first line of standard input (for scripts)",
+        )
+
+    adding = add("add", cmd_user_add, "Add an account; its password is asked for twice.")
+    username(adding)
+    adding.add_argument("--name", required=True, help="the name shown, e.g. 'Jo Bloggs'")
+    adding.add_argument("--role", required=True, choices=ROLES)
+    agencies(adding)
+    password_stdin(adding)
+
+    listing = add("list", cmd_user_list, "List the accounts and their roles.")
+    listing.add_argument("--json", action="store_true", help="print the accounts as JSON")
+
+    username(add("disable", cmd_user_disable, "Stop an account from signing in."))
+    username(add("enable", cmd_user_enable, "Let a disabled account sign in again."))
+
+    role = add("set-role", cmd_user_set_role, "Give an account a new role.")
+    username(role)
+    role.add_argument("role", metavar="ROLE", choices=ROLES, help=", ".join(ROLES))
+    agencies(role)
+
+    password = add("set-password", cmd_user_set_password, "Replace an account's password.")
+    username(password)
+    password_stdin(password)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``digest`` command."""
     parser = argparse.ArgumentParser(
@@ -493,6 +646,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = add("demo", cmd_demo, "Build the demo database of synthetic returns.")
     demo.add_argument("--replace", action="store_true", help="rebuild it if it exists")
+
+    _add_user_commands(commands)
     return parser
 
 

@@ -6,7 +6,6 @@ kept, marked superseded. Every change is written in one transaction with its aud
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -16,6 +15,7 @@ import duckdb
 
 from digest.domain.periods import Period
 from digest.domain.statuses import Status
+from digest.store import audit as audit_trail
 from digest.store.database import StoreError, transaction, utc_now
 from digest.validate.rules import PreviousReturn, ValidatedReturn
 
@@ -255,42 +255,26 @@ class ReturnsStore:
         detail: dict[str, Any] | None = None,
     ) -> None:
         """Append an event that changes nothing else (a rejection, a dry run, a repeat upload)."""
-        self._query(
-            "insert into audit_events (happened_at, actor, action, outcome, agency, area, period,"
-            " sha256, ruleset_version, detail) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                utc_now(),
+        cursor = self._connection.cursor()
+        try:
+            audit_trail.record(
+                cursor,
                 actor,
                 action,
                 outcome,
-                agency,
-                area,
-                str(period) if period else None,
-                sha256,
-                ruleset_version,
-                json.dumps(detail or {}, sort_keys=True),
-            ],
-        )
+                agency=agency,
+                area=area,
+                period=period,
+                sha256=sha256,
+                ruleset_version=ruleset_version,
+                detail=detail,
+            )
+        finally:
+            cursor.close()
 
     def audit_log(self, limit: int = 1000) -> list[dict[str, Any]]:
         """The most recent audit events, newest first (an accepted version is its own event)."""
-        keys = (
-            "happened_at",
-            "actor",
-            "action",
-            "outcome",
-            "agency",
-            "area",
-            "period",
-            "submission_id",
-            "sha256",
-            "ruleset_version",
-            "detail",
-        )
-        rows = self._query(
-            f"select {', '.join(keys)} from audit_log order by happened_at desc limit ?", [limit]
-        )
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        return audit_trail.events(self._connection, limit)
 
     def record(self, new: NewSubmission, latest: Latest | None) -> tuple[Submission, bool]:
         """Store a validated return as the version after ``latest``, all or nothing.
