@@ -7,15 +7,18 @@ The first start builds the demo database of synthetic returns and the published 
 
 import os
 
+from digest.app.auth import secret_key
 from digest.app.server import create_app
 from digest.demo import build_demo
 from digest.store.database import connect, database_path
 from digest.store.returns import ReturnsStore
 from digest.views.sources import Sources
 
-store = ReturnsStore(connect(database_path()))
+path = database_path()
+store = ReturnsStore(connect(path))
 print(build_demo(store))  # a database that already holds returns is left as it is
-app = create_app(Sources.open(store))
+# Demo mode: a visitor on this machine is signed in as the demo's data lead without a password.
+app = create_app(Sources.open(store), secret=secret_key(path.with_suffix(".secret")), demo=True)
 server = app.server
 
 if __name__ == "__main__":

@@ -232,7 +232,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the app on a database (first building the demo in it, if it is empty and ``--demo``
     is given)."""
-    from digest.app.server import create_app  # dash is only needed to serve
+    from digest.app.auth import secret_key  # dash is only needed to serve
+    from digest.app.server import create_app
 
     store = _store(args)
     if args.demo:
@@ -242,7 +243,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "note: the database holds no returns yet; upload one, or start with --demo.",
             file=sys.stderr,
         )
-    app = create_app(Sources.open(store))
+    path = database_path(args.db)
+    local = args.host in ("127.0.0.1", "localhost", "::1")
+    if args.demo and not local:
+        print(
+            "note: demo sign-in without a password works only for a browser on this machine; "
+            "others must sign in with an account (digest user add).",
+            file=sys.stderr,
+        )
+    app = create_app(
+        Sources.open(store),
+        secret=secret_key(path.with_suffix(".secret")),
+        demo=args.demo,
+        secure_cookies=not local,  # a server others reach must sit behind https
+    )
     print(
         f"PQA Digest is running: open http://{args.host}:{args.port} in a browser (Ctrl+C to stop)."
     )

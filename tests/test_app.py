@@ -47,11 +47,11 @@ from digest.ingest import ingest
 from digest.published.compact import import_compact
 from digest.store.database import connect
 from digest.store.returns import ReturnsStore
+from digest.store.users import UsersStore
 from digest.views.sources import Sources
 from digest.workbook import layout
 from tests.conftest import AREA, PERIOD, figures, table_counts, workbook_bytes
 from tests.dash_calls import call, payload
-from tests.dash_calls import shown as answered
 
 TODAY = date(2026, 1, 5)
 Q1, Q2, Q3 = PERIOD.previous(), PERIOD, PERIOD.next()
@@ -61,6 +61,7 @@ QUERIED = "CSC.CPP_STARTED_REPEAT"
 EXPLAINED = '=HYPERLINK("http://example.org/steal","Fewer repeat plans after the audit")'
 FIRST = "first@borough.example"
 USER = "lead@borough.example"
+PASSWORD = "a long enough test password"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATA_URL = f"data:{XLSX};base64,"
 NOT_IN_STORE = "E09000001"  # the City of London: a real area, with no returns here
@@ -172,9 +173,26 @@ def serve(store: ReturnsStore, dataset: Dataset, demo_returns: Any) -> Served:
     put(store, dataset, demo_returns, "CSC", Q1)
     put(store, dataset, demo_returns, "CSC", Q2, explanations={QUERIED: EXPLAINED})
     put(store, dataset, demo_returns, "POLICE", Q2)
+    if UsersStore(store.connection).get(USER) is None:
+        UsersStore(store.connection).add(
+            USER, "Lead", "data_lead", PASSWORD, [a.code for a in dataset.agencies], actor="admin"
+        )
     sources = dataclasses.replace(Sources.open(store), today=lambda: TODAY)
-    app = create_app(sources, user=USER)
-    return Served(app, store, app.server.test_client())
+    app = create_app(sources, secret="test secret")
+    return Served(app, store, signed_in(app))
+
+
+def signed_in(app: Dash, username: str = USER) -> Any:
+    """A test client of the app's server, signed in through the real sign-in form."""
+    client = app.server.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token is not None
+    response = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf": token.group(1)}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
 
 
 @pytest.fixture(scope="module")
@@ -221,18 +239,10 @@ def test_the_layout_says_the_data_are_synthetic_for_the_synthetic_home_area(serv
 
 @pytest.mark.parametrize("home", [NOT_IN_STORE, AREA])
 def test_the_banner_shows_only_when_the_home_area_is_synthetic(served, home):
-    app = create_app(Sources.open(served.store, home=find_area(home)))
-    shown = texts(app.server.test_client().get("/_dash-layout").get_json())
+    app = create_app(Sources.open(served.store, home=find_area(home)), secret="test secret")
+    shown = texts(signed_in(app).get("/_dash-layout").get_json())
     banner = any(text.startswith("Synthetic demo data") for text in shown)
     assert banner == find_area(home).synthetic
-
-
-def test_uploads_are_recorded_as_the_demo_lead_only_for_the_synthetic_area(served):
-    for home, user in ((AREA, "demo data lead"), (NOT_IN_STORE, "web user")):
-        app = create_app(Sources.open(served.store, home=find_area(home)))
-        client = app.server.test_client()
-        page = answered(client, app, "main.children", {"url.pathname": "/upload"})
-        assert f"uploads are recorded as {user}" in page
 
 
 @pytest.mark.parametrize(
@@ -310,7 +320,7 @@ def test_the_upload_page_offers_the_last_eight_quarters_that_have_ended(served):
     offered = [o["value"] for o in component(page, "upload-period")["options"]]
     assert offered == [str(Q3.shift(-step)) for step in range(8)]  # 2025-26 Q3 to 2023-24 Q4
     assert component(page, "upload-period")["value"] == str(Q3)
-    assert f"There is no sign-in yet: uploads are recorded as {USER}." in texts(page)
+    assert f"Uploads are recorded as Lead ({USER})." in texts(page)
 
 
 # --- What each page shows for the choices it offers ---------------------------------------

@@ -15,11 +15,21 @@ from typing import Any
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import Response, abort, request
 
+from digest.app.auth import (
+    ROLE_NAMES,
+    Guard,
+    csrf_token,
+    current_user,
+    demo_user,
+    may,
+    signed_in_user,
+)
 from digest.app.components import aria, period_choice, query, search, text_choice
 from digest.app.pages import exceptions, indicator, returns, scorecard, upload
 from digest.app.pages.common import AreaPeriod
-from digest.demo import DEMO_LEAD
 from digest.export.exceptions import exception_report
+from digest.store.audit import note
+from digest.store.users import User, UsersStore
 from digest.views.exceptions import FLAG_WORDS
 from digest.views.exceptions import exceptions as flagged
 from digest.views.sources import Sources
@@ -37,15 +47,18 @@ PAGES = {
 _CARRIED = ("area", "period")
 
 
-def create_app(sources: Sources, *, user: str | None = None) -> Dash:
-    """The app for the partnership, reading the given sources.
+def create_app(
+    sources: Sources, *, secret: str, demo: bool = False, secure_cookies: bool = False
+) -> Dash:
+    """The app for the partnership, reading the given sources; every page needs a signed-in
+    account (:mod:`digest.app.auth`).
 
-    ``user`` is who uploads are recorded as until accounts arrive: by default the demo's data
-    lead for the synthetic demo borough, and ``web user`` for a real area. Every page of a
-    synthetic area says its data are made up.
+    ``secret`` signs the session cookies (:func:`digest.app.auth.secret_key`). ``demo`` signs a
+    visitor on this machine in as the demo's data lead without a password, and says so on every
+    page. ``secure_cookies`` for a server reached over https. Every page of a synthetic area says
+    its data are made up.
     """
     synthetic = sources.home.synthetic
-    user = user or (DEMO_LEAD if synthetic else "web user")
     app = Dash(
         __name__,
         title="PQA Digest",
@@ -57,6 +70,7 @@ def create_app(sources: Sources, *, user: str | None = None) -> Dash:
     # A request carries at most one upload (base64 is 4/3 of the file) and the page's state.
     app.server.config["MAX_CONTENT_LENGTH"] = upload.MAX_UPLOAD_BYTES * 2
     app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
+    Guard(UsersStore(sources.store.connection), demo, secure_cookies).install(app.server, secret)
     banner = (
         html.P(
             "Synthetic demo data: every figure is made up and describes no real place or child.",
@@ -66,27 +80,34 @@ def create_app(sources: Sources, *, user: str | None = None) -> Dash:
         if synthetic
         else None
     )
-    app.layout = html.Div(
-        [
-            html.A("Skip to the main content", href="#main", className="digest-skip"),
-            dcc.Location(id="url", refresh=False),
-            dcc.Store(id="shown-path"),
-            dcc.Store(id="page-title"),
-            html.Header(
-                [
-                    html.P("PQA Digest", className="digest-brand"),
-                    html.P(
-                        f"Performance and quality assurance: {sources.home.name}",
-                        className="digest-subtitle",
-                    ),
-                    banner,
-                    html.Nav(id="nav", **aria(label="Pages")),
-                ],
-                className="digest-header",
-            ),
-            html.Main(id="main", tabIndex="-1", className="digest-page"),
-        ],
-    )
+
+    def frame() -> html.Div:
+        """The frame of every page, drawn for the signed-in user of each request."""
+        user = signed_in_user()
+        return html.Div(
+            [
+                html.A("Skip to the main content", href="#main", className="digest-skip"),
+                dcc.Location(id="url", refresh=False),
+                dcc.Store(id="shown-path"),
+                dcc.Store(id="page-title"),
+                html.Header(
+                    [
+                        html.P("PQA Digest", className="digest-brand"),
+                        html.P(
+                            f"Performance and quality assurance: {sources.home.name}",
+                            className="digest-subtitle",
+                        ),
+                        banner,
+                        _account(user, demo) if user else None,
+                        html.Nav(id="nav", **aria(label="Pages")),
+                    ],
+                    className="digest-header",
+                ),
+                html.Main(id="main", tabIndex="-1", className="digest-page"),
+            ],
+        )
+
+    app.layout = frame
 
     @app.callback(
         Output("main", "children"),
@@ -109,7 +130,7 @@ def create_app(sources: Sources, *, user: str | None = None) -> Dash:
         if path == returns.PATH:
             return returns.layout(sources, text), path
         if path == upload.PATH:
-            return upload.layout(sources, text, user), path
+            return upload.layout(sources, text, current_user()), path
         return (
             html.Div(
                 [
@@ -155,7 +176,7 @@ def create_app(sources: Sources, *, user: str | None = None) -> Dash:
 
     for page in (scorecard, indicator, exceptions, returns):
         page.register(app, sources)
-    upload.register(app, sources, user)
+    upload.register(app, sources)
     _downloads(app, sources)
     return app
 
@@ -173,7 +194,20 @@ def _downloads(app: Dash, sources: Sources) -> None:
         period = period_choice(asked.get("period"), upload.upload_periods(sources))
         if code is None or area is None or period is None:
             abort(404)
+        user = current_user()
+        if not may(user, "upload", code):
+            note(sources.store.connection, user.username, "template", "refused", agency=code)
+            abort(403)
         content = return_template(sources.store, sources.dataset, agencies[code], area, period)
+        note(
+            sources.store.connection,
+            user.username,
+            "template",
+            "done",
+            agency=code,
+            area=area.ons_code,
+            period=period,
+        )
         name = f"{code}-{area.ons_code}-{str(period).replace(' ', '')}.xlsx"
         return _file(content, name)
 
@@ -199,11 +233,44 @@ def _downloads(app: Dash, sources: Sources) -> None:
             if part
         )
         content = exception_report(where.area, where.period, found, chosen or None)
+        note(
+            sources.store.connection,
+            current_user().username,
+            "export",
+            "done",
+            area=where.area.ons_code,
+            period=where.period,
+            detail={"file": "exceptions.xlsx", "flags": len(found)},
+        )
         name = f"exceptions-{where.area.ons_code}-{str(where.period).replace(' ', '')}.xlsx"
         return _file(content, name)
 
     server.add_url_rule("/download/template.xlsx", view_func=template_file)
     server.add_url_rule("/download/exceptions.xlsx", view_func=exceptions_file)
+
+
+def _account(user: User, demo: bool) -> html.Div:
+    """Who is signed in, and the sign-out button (a form with this session's CSRF token)."""
+    said = (
+        f"Demo mode: signed in as {user.display_name} without a password (this machine only)."
+        if demo and user.username == demo_user().username
+        else f"Signed in as {user.display_name} ({ROLE_NAMES[user.role]})."
+    )
+    return html.Div(
+        [
+            html.Span(said),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf", value=csrf_token()),
+                    html.Button("Sign out", type="submit", className="btn btn-light btn-sm"),
+                ],
+                action="/logout",
+                method="POST",
+                className="digest-signout",
+            ),
+        ],
+        className="digest-account",
+    )
 
 
 def _file(content: bytes, name: str) -> Response:

@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from digest.app.auth import ROLE_NAMES, current_user, may
 from digest.app.components import (
     choice,
     message,
@@ -25,6 +26,8 @@ from digest.app.components import (
 from digest.domain.findings import Finding
 from digest.domain.periods import Period
 from digest.ingest import IngestResult, ingest
+from digest.store.audit import note
+from digest.store.users import User
 from digest.validate.rules import WHOLE_RETURN, Submitting
 from digest.views.sources import Sources
 
@@ -42,10 +45,25 @@ def upload_periods(sources: Sources) -> list[Period]:
     return sorted(recent | set(sources.periods(sources.home.ons_code)), reverse=True)
 
 
-def layout(sources: Sources, search_text: str, user: str) -> html.Div:
-    """The page, its choices set from the query string (anything not allowed is ignored)."""
+def layout(sources: Sources, search_text: str, user: User) -> html.Div:
+    """The page for ``user``, its choices set from the query string (anything not allowed is
+    ignored): only the agencies the user returns for."""
     asked = query(search_text)
-    agencies = [(a.code, f"{a.name} ({a.code})") for a in sources.dataset.agencies]
+    agencies = [
+        (a.code, f"{a.name} ({a.code})")
+        for a in sources.dataset.agencies
+        if may(user, "upload", a.code)
+    ]
+    if not agencies:
+        return html.Div(
+            [
+                html.H2("Upload a return"),
+                message(
+                    "Returns are uploaded by each agency's data lead, for their own agency. "
+                    f"You are signed in as {user.display_name}, a {ROLE_NAMES[user.role]}."
+                ),
+            ]
+        )
     periods = upload_periods(sources)
     areas = sources.areas()
     area_control = choice(
@@ -59,7 +77,7 @@ def layout(sources: Sources, search_text: str, user: str) -> html.Div:
         [
             html.H2("Upload a return"),
             html.P(
-                f"There is no sign-in yet: uploads are recorded as {user}.",
+                f"Uploads are recorded as {user.display_name} ({user.username}).",
                 className="text-muted",
             ),
             html.H3("1. Choose the return", className="h4 mt-3"),
@@ -130,8 +148,9 @@ def layout(sources: Sources, search_text: str, user: str) -> html.Div:
     )
 
 
-def register(app: Dash, sources: Sources, user: str) -> None:
-    """The page's callbacks; each checks what the browser sent against what may be chosen."""
+def register(app: Dash, sources: Sources) -> None:
+    """The page's callbacks; each checks what the browser sent against what the signed-in user
+    may choose, and records a refusal in the audit log."""
 
     @app.callback(
         Output("upload-template", "href"),
@@ -141,7 +160,7 @@ def register(app: Dash, sources: Sources, user: str) -> None:
         Input("upload-period", "value"),
     )
     def template_link(agency: object, area: object, period: object) -> Any:
-        chosen = _chosen(sources, agency, area, period)
+        chosen = _chosen(sources, current_user(), agency, area, period)
         if chosen is None:
             return "#", " Choose an agency, an area and a quarter first."
         code, area_code, quarter = chosen
@@ -164,13 +183,13 @@ def register(app: Dash, sources: Sources, user: str) -> None:
     def check(
         contents: object, filename: object, agency: object, area: object, period: object
     ) -> Any:
-        chosen = _chosen(sources, agency, area, period)
+        chosen = _chosen(sources, current_user(), agency, area, period)
         if chosen is None:
             return message("Choose the agency, area and quarter before the workbook."), True, ""
         content = _decoded(contents)
         if content is None:
             return message("That file could not be received: choose it again."), True, ""
-        result = _ingest(sources, user, content, filename, chosen, dry_run=True)
+        result = _ingest(sources, current_user(), content, filename, chosen, dry_run=True)
         return (
             _findings(result, explain=True),
             result.outcome != "accepted" and not _only_queries(result),
@@ -202,21 +221,31 @@ def register(app: Dash, sources: Sources, user: str) -> None:
     ) -> Any:
         if not clicks or ctx.triggered_id != "upload-submit":
             return no_update, no_update
-        chosen = _chosen(sources, agency, area, period)
+        chosen = _chosen(sources, current_user(), agency, area, period)
         content = _decoded(contents)
         if chosen is None or content is None:
             return message("Choose the return and the workbook again, then submit."), True
         explanations = _explanations(texts, ids)
         result = _ingest(
-            sources, user, content, filename, chosen, dry_run=False, explanations=explanations
+            sources,
+            current_user(),
+            content,
+            filename,
+            chosen,
+            dry_run=False,
+            explanations=explanations,
         )
         return _findings(result, explain=False), result.outcome in ("accepted", "unchanged")
 
 
 def _chosen(
-    sources: Sources, agency: object, area: object, period: object
+    sources: Sources, user: User, agency: object, area: object, period: object
 ) -> tuple[str, str, Period] | None:
+    """The return chosen, if the user may upload it; an agency not theirs is also audited."""
     code = text_choice(agency, [a.code for a in sources.dataset.agencies])
+    if code is not None and not may(user, "upload", code):
+        note(sources.store.connection, user.username, "upload", "refused", agency=code)
+        return None
     area_code = text_choice(area, [a.ons_code for a in sources.areas()])
     quarter = period_choice(period, upload_periods(sources))
     if code is None or area_code is None or quarter is None:
@@ -250,7 +279,7 @@ def _explanations(texts: object, ids: object) -> dict[str, str]:
 
 def _ingest(
     sources: Sources,
-    user: str,
+    user: User,
     content: bytes,
     filename: object,
     chosen: tuple[str, str, Period],
@@ -263,7 +292,7 @@ def _ingest(
         sources.store,
         content,
         filename if isinstance(filename, str) else "upload.xlsx",
-        submitted_by=user,
+        submitted_by=user.username,
         submitting=Submitting(agency=code, area=area, period=period),
         explanations=explanations,
         dry_run=dry_run,

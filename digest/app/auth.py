@@ -1,0 +1,243 @@
+"""Who is signed in and what they may do, checked on the server for every request.
+
+Every page, callback and download needs a signed-in, enabled account; the session is re-checked
+against the accounts table on each request, so disabling an account or changing its role takes
+effect at once, and a session idle for longer than :data:`IDLE_MINUTES` ends. Sign-in and
+sign-out are plain forms with a CSRF token; callback POSTs must be JSON from this origin.
+
+In demo mode, a visitor on this machine (and only on this machine) is signed in as the demo's
+data lead without a password, and every page says so.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlencode, urlsplit
+
+from flask import Flask, Response, g, has_request_context, redirect, request, session
+from werkzeug.wrappers import Response as BaseResponse
+
+from digest.domain.dataset import load_dataset
+from digest.store.audit import note
+from digest.store.users import User, UsersStore
+
+IDLE_MINUTES = 30
+#: What anyone may fetch: the app's scripts and styles, and the sign-in page itself.
+PUBLIC = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/login")
+
+Action = Literal["read", "upload", "audit"]
+ROLE_NAMES = {
+    "admin": "administrator",
+    "chair": "chair",
+    "member": "member",
+    "data_lead": "data lead",
+}
+
+
+def may(user: User, action: Action, agency: str | None = None) -> bool:
+    """Whether ``user`` may do ``action`` (for ``agency``, when it concerns one agency's return).
+
+    Everyone signed in reads; a data lead uploads (and downloads templates) for its own agencies
+    only; the chair and administrators read the audit log.
+    """
+    if user.disabled:
+        return False
+    if action == "read":
+        return True
+    if action == "upload":
+        return user.role == "data_lead" and agency is not None and agency in user.agencies
+    return user.role in ("admin", "chair")
+
+
+def demo_user() -> User:
+    """The demo's data lead, for every agency: signed in without a password in demo mode."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    agencies = tuple(a.code for a in load_dataset().agencies)
+    return User("demo data lead", "Demo data lead", "data_lead", agencies, False, now, now)
+
+
+def current_user() -> User:
+    """The signed-in user of this request (every route but the public ones has one)."""
+    user: User = g.user
+    return user
+
+
+def signed_in_user() -> User | None:
+    """The signed-in user, or ``None`` outside a signed-in request (as when Dash draws the
+    layout once at start-up to check it)."""
+    if not has_request_context():
+        return None
+    found: User | None = g.get("user")
+    return found
+
+
+def secret_key(path: Path) -> str:
+    """The key that signs session cookies: made at first start, kept beside the database (only
+    its owner may read it), never in the repository."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    key = secrets.token_hex(32)
+    path.touch(mode=0o600)
+    path.write_text(key, encoding="utf-8")
+    return key
+
+
+def csrf_token() -> str:
+    """This session's token for the sign-in and sign-out forms."""
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+@dataclass
+class Guard:
+    """Installs the sign-in pages and the checks on a Flask server."""
+
+    users: UsersStore
+    demo: bool = False
+    secure_cookies: bool = False
+
+    def install(self, server: Flask, key: str) -> None:
+        """Configure the session cookie and add the hooks and routes."""
+        server.secret_key = key
+        server.config.update(
+            SESSION_COOKIE_HTTPONLY=True,
+            SESSION_COOKIE_SAMESITE="Lax",
+            SESSION_COOKIE_SECURE=self.secure_cookies,
+            SESSION_COOKIE_NAME="digest_session",
+        )
+        server.before_request(self._check)
+        server.add_url_rule("/login", view_func=self._login, methods=["GET", "POST"])
+        server.add_url_rule("/logout", view_func=self._logout, methods=["POST"])
+
+    def _check(self) -> BaseResponse | None:
+        path = request.path
+        if request.method == "POST" and not _same_origin():
+            return _refuse(403, "This request came from another site.")
+        if path == "/_dash-update-component" and not request.is_json:
+            return _refuse(415, "Callbacks are JSON.")
+        if path.startswith(PUBLIC):
+            return None
+        user = self._signed_in()
+        if user is None:
+            if path.startswith("/_dash") or path.startswith("/download/"):
+                return _refuse(401, "Sign in first.")
+            return redirect("/login?" + _next(request.full_path))
+        g.user = user
+        return None
+
+    def _signed_in(self) -> User | None:
+        name, seen = session.get("user"), session.get("seen")
+        fresh = isinstance(seen, (int, float)) and time.time() - seen < IDLE_MINUTES * 60
+        user = self.users.get(name) if isinstance(name, str) and fresh else None
+        if user is None and self.demo and _from_this_machine():
+            user = demo_user()
+            session.clear()
+            session["user"] = user.username
+        elif user is None or user.disabled:
+            if name is not None:
+                session.clear()
+            return None
+        session["seen"] = time.time()
+        return user
+
+    def _login(self) -> BaseResponse | str:
+        wanted = _safe_next(request.args.get("next"))
+        if request.method == "GET":
+            return _login_page(csrf_token(), wanted)
+        if not _token_ok():
+            expired = "The form had expired: sign in again."
+            return Response(_login_page(csrf_token(), wanted, expired), 400)
+        name = str(request.form.get("username", "")).strip().lower()[:200]
+        user = self.users.verify(name, str(request.form.get("password", ""))[:1000])
+        connection = self.users.connection
+        if user is None:
+            note(connection, name or "(blank)", "login", "failed")
+            return Response(
+                _login_page(
+                    csrf_token(),
+                    wanted,
+                    "That username and password do not match an enabled account.",
+                ),
+                401,
+            )
+        session.clear()  # a new session at sign-in: nothing of the last one carries over
+        session["user"], session["seen"] = user.username, time.time()
+        note(connection, user.username, "login", "done")
+        return redirect(wanted)
+
+    def _logout(self) -> BaseResponse:
+        if not _token_ok():
+            return _refuse(400, "The form had expired.")
+        name = session.get("user")
+        session.clear()
+        if isinstance(name, str):
+            note(self.users.connection, name, "logout", "done")
+        return redirect("/login")
+
+
+def _token_ok() -> bool:
+    sent, kept = request.form.get("csrf", ""), session.get("csrf", "")
+    return bool(kept) and isinstance(sent, str) and hmac.compare_digest(sent, str(kept))
+
+
+def _same_origin() -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not sent by a browser's cross-site request (and SameSite keeps cookies home)
+    return urlsplit(origin).netloc == request.host
+
+
+def _from_this_machine() -> bool:
+    try:
+        return ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _next(path: str) -> str:
+    return urlencode({"next": path.rstrip("?")})
+
+
+def _safe_next(wanted: str | None) -> str:
+    """Where to go after signing in: a path on this site, never another site."""
+    if not wanted or not wanted.startswith("/") or wanted.startswith("//") or "\\" in wanted:
+        return "/"
+    return wanted
+
+
+def _refuse(status: int, text: str) -> Response:
+    return Response(text, status, mimetype="text/plain")
+
+
+def _login_page(token: str, wanted: str, problem: str = "") -> str:
+    """The sign-in form (plain HTML, every value escaped)."""
+    warning = (
+        f'<p class="alert alert-danger" role="alert">{html.escape(problem)}</p>' if problem else ""
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8"><title>Sign in - PQA Digest</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/assets/bootstrap.min.css">
+<link rel="stylesheet" href="/assets/digest.css">
+</head><body><header class="digest-header"><p class="digest-brand">PQA Digest</p></header>
+<main class="digest-page" id="main"><h1 class="h2">Sign in</h1>{warning}
+<form method="post" action="/login?{html.escape(_next(wanted))}" class="digest-login">
+<input type="hidden" name="csrf" value="{html.escape(token)}">
+<label class="form-label" for="username">Username</label>
+<input class="form-control" id="username" name="username" autocomplete="username" required>
+<label class="form-label mt-3" for="password">Password</label>
+<input class="form-control" id="password" name="password" type="password"
+ autocomplete="current-password" required>
+<button class="btn btn-primary mt-3" type="submit">Sign in</button>
+</form></main></body></html>"""

@@ -1,0 +1,249 @@
+"""Sign-in, sessions and what each role may do, checked through the real server's HTTP endpoints."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from typing import Any
+
+import pytest
+
+from digest.app import auth
+from digest.app.server import create_app
+from digest.demo import COMPACT_BENCHMARKS
+from digest.published.compact import import_compact
+from digest.store.users import UsersStore
+from digest.views.sources import Sources
+from tests.conftest import PERIOD, figures, table_counts, workbook_bytes
+from tests.dash_calls import payload
+
+PASSWORD = "correct horse battery staple"
+ACCOUNTS = {
+    "police.lead@example.org": ("data_lead", ("POLICE",)),
+    "member@example.org": ("member", ()),
+    "chair@example.org": ("chair", ()),
+}
+
+
+@pytest.fixture
+def app(store):
+    import_compact(store.connection, COMPACT_BENCHMARKS)
+    users = UsersStore(store.connection)
+    for name, (role, agencies) in ACCOUNTS.items():
+        users.add(name, name.split("@")[0], role, PASSWORD, agencies, actor="admin")
+    return create_app(Sources.open(store), secret="test secret")
+
+
+def sign_in(client, username: str, password: str = PASSWORD):
+    page = client.get("/login")
+    found = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True))
+    assert found is not None
+    token = found.group(1)
+    return client.post("/login", data={"username": username, "password": password, "csrf": token})
+
+
+def form_token(layout: Any) -> str:
+    """The CSRF token of the sign-out form in the page's layout."""
+    if isinstance(layout, dict):
+        props = layout.get("props", {})
+        if props.get("name") == "csrf":
+            return str(props["value"])
+        for value in [*props.values(), *layout.values()]:
+            if isinstance(value, (dict, list)):
+                try:
+                    return form_token(value)
+                except LookupError:
+                    pass
+    if isinstance(layout, list):
+        for item in layout:
+            try:
+                return form_token(item)
+            except LookupError:
+                pass
+    raise LookupError("no sign-out form")
+
+
+def events(store, action: str) -> list[dict[str, Any]]:
+    return [e for e in store.audit_log() if e["action"] == action]
+
+
+def upload_body(app, agency: str, content: bytes) -> str:
+    values = {
+        "upload-file.contents": "data:application/octet-stream;base64,"
+        + base64.b64encode(content).decode(),
+        "upload-file.filename": "return.xlsx",
+        "upload-agency.value": agency,
+        "upload-area.value": "E09000901",
+        "upload-period.value": str(PERIOD),
+    }
+    return json.dumps(payload(app, "upload-check.children", values))
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/upload", "/_dash-layout", "/_dash-dependencies", "/download/exceptions.xlsx"]
+)
+def test_nothing_but_the_sign_in_page_is_served_to_a_visitor(app, path):
+    response = app.server.test_client().get(path)
+    if path.startswith(("/_dash", "/download")):
+        assert response.status_code == 401
+    else:
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_a_callback_post_without_a_session_is_refused(app):
+    client = app.server.test_client()
+    body = json.dumps(payload(app, "returns-table.children", {}))
+    response = client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert response.status_code == 401
+
+
+def test_the_scripts_and_styles_and_sign_in_page_are_public(app):
+    client = app.server.test_client()
+    assert client.get("/login").status_code == 200
+    assert client.get("/assets/digest.css").status_code == 200
+
+
+def test_signing_in_opens_the_app_and_is_audited(app, store):
+    client = app.server.test_client()
+    response = sign_in(client, "Member@Example.org ")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert client.get("/_dash-layout").status_code == 200
+    assert "Signed in as member (member)" in client.get("/_dash-layout").get_data(as_text=True)
+    assert events(store, "login")[0]["outcome"] == "done"
+
+
+def test_a_wrong_password_is_refused_in_words_that_do_not_say_which_was_wrong(app, store):
+    client = app.server.test_client()
+    for name in ("member@example.org", "nobody@example.org"):
+        response = sign_in(client, name, "not the password at all")
+        assert response.status_code == 401
+        assert "do not match an enabled account" in response.get_data(as_text=True)
+    assert [e["outcome"] for e in events(store, "login")] == ["failed", "failed"]
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_sign_in_needs_the_form_token(app):
+    client = app.server.test_client()
+    client.get("/login")
+    response = client.post(
+        "/login", data={"username": "member@example.org", "password": PASSWORD, "csrf": "x"}
+    )
+    assert response.status_code == 400
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_after_sign_in_only_a_path_on_this_site_is_followed(app):
+    client = app.server.test_client()
+    page = client.get("/login?next=//evil.example/x").get_data(as_text=True)
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    token = found.group(1)
+    response = client.post(
+        "/login?next=//evil.example/x",
+        data={"username": "member@example.org", "password": PASSWORD, "csrf": token},
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_signing_out_ends_the_session(app, store):
+    client = app.server.test_client()
+    sign_in(client, "member@example.org")
+    token = form_token(client.get("/_dash-layout").get_json())
+    assert client.post("/logout", data={"csrf": token}).status_code == 302
+    assert client.get("/_dash-layout").status_code == 401
+    assert events(store, "logout")[0]["actor"] == "member@example.org"
+
+
+def test_a_disabled_account_is_signed_out_at_its_next_request(app, store):
+    client = app.server.test_client()
+    sign_in(client, "member@example.org")
+    assert client.get("/_dash-layout").status_code == 200
+    UsersStore(store.connection).disable("member@example.org", actor="admin")
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_an_idle_session_ends(app, monkeypatch):
+    client = app.server.test_client()
+    sign_in(client, "member@example.org")
+    later = time.time() + auth.IDLE_MINUTES * 60 + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_the_session_cookie_is_httponly_and_samesite(app):
+    client = app.server.test_client()
+    response = sign_in(client, "member@example.org")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_member_cannot_upload_and_the_attempt_is_audited(app, store, dataset, demo_returns):
+    client = app.server.test_client()
+    sign_in(client, "member@example.org")
+    before = table_counts(store)
+    content = workbook_bytes(dataset, figures(demo_returns))
+    response = client.post(
+        "/_dash-update-component",
+        data=upload_body(app, "CSC", content),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert "Choose the agency, area and quarter" in response.get_data(as_text=True)
+    assert table_counts(store) == before
+    refused = events(store, "upload")[0]
+    assert (refused["outcome"], refused["actor"], refused["agency"]) == (
+        "refused",
+        "member@example.org",
+        "CSC",
+    )
+
+
+def test_a_data_lead_cannot_upload_for_another_agency(app, store, dataset, demo_returns):
+    client = app.server.test_client()
+    sign_in(client, "police.lead@example.org")
+    content = workbook_bytes(dataset, figures(demo_returns))
+    response = client.post(
+        "/_dash-update-component",
+        data=upload_body(app, "CSC", content),
+        content_type="application/json",
+    )
+    assert "Choose the agency, area and quarter" in response.get_data(as_text=True)
+    assert events(store, "upload")[0]["outcome"] == "refused"
+    assert (
+        client.get(f"/download/template.xlsx?agency=CSC&area=E09000901&period={PERIOD}").status_code
+        == 403
+    )
+    assert (
+        client.get(
+            f"/download/template.xlsx?agency=POLICE&area=E09000901&period={PERIOD}"
+        ).status_code
+        == 200
+    )
+
+
+def test_a_callback_post_from_another_site_or_as_plain_text_is_refused(app):
+    client = app.server.test_client()
+    sign_in(client, "member@example.org")
+    body = json.dumps(payload(app, "returns-table.children", {}))
+    cross = client.post(
+        "/_dash-update-component",
+        data=body,
+        content_type="application/json",
+        headers={"Origin": "https://evil.example"},
+    )
+    assert cross.status_code == 403
+    plain = client.post("/_dash-update-component", data=body, content_type="text/plain")
+    assert plain.status_code == 415
+
+
+def test_demo_mode_signs_in_a_visitor_on_this_machine_only(store):
+    app = create_app(Sources.open(store), secret="test secret", demo=True)
+    here = app.server.test_client()
+    layout = here.get("/_dash-layout").get_data(as_text=True)
+    assert "Demo mode: signed in as Demo data lead without a password" in layout
+    elsewhere = app.server.test_client()
+    response = elsewhere.get("/_dash-layout", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert response.status_code == 401
