@@ -6,16 +6,21 @@ The first start builds the demo database of synthetic returns and the published 
 """
 
 import os
+import sys
 
-from digest.app.auth import secret_key
+from digest.app.auth import ONE_PROCESS, secret_key
 from digest.app.server import create_app
 from digest.demo import build_demo
-from digest.store.database import connect, database_path
+from digest.store.database import StoreBusy, connect, database_path
 from digest.store.returns import ReturnsStore
 from digest.views.sources import Sources
 
 path = database_path()
-store = ReturnsStore(connect(path))
+try:
+    store = ReturnsStore(connect(path))
+except StoreBusy as busy:  # another process (a second gunicorn worker?) holds the database
+    print(f"{busy} {ONE_PROCESS}", file=sys.stderr)
+    raise SystemExit(3) from None  # gunicorn's "worker failed to boot": it stops, not retries
 print(build_demo(store))  # a database that already holds returns is left as it is
 # Demo mode: a visitor on this machine is signed in as the demo's data lead without a password.
 app = create_app(Sources.open(store), secret=secret_key(path.with_suffix(".secret")), demo=True)

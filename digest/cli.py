@@ -30,7 +30,7 @@ from digest.published.compact import export as export_compact
 from digest.published.files import PublishedFileError
 from digest.published.importer import import_published
 from digest.read.safe import ReaderUnavailable
-from digest.store.database import StoreError, connect, database_path
+from digest.store.database import StoreError, backup, connect, database_path
 from digest.store.figures import areas_with_returns
 from digest.store.published import neighbour_models, neighbours
 from digest.store.returns import ReturnsStore
@@ -216,6 +216,19 @@ def cmd_values(args: argparse.Namespace) -> int:
     for v in values:
         shown = v.status if v.value is None else f"{v.value:,.0f}"
         print(f"  {v.code:<30} {shown:>10}   {v.sheet}!{v.cell}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the database, with everything committed in it, to a new file."""
+    path = database_path(args.db)
+    store = _store(args)
+    counts = store.connection.execute(
+        "select (select count(*) from submissions), (select count(*) from audit_log)"
+    ).fetchone()
+    backup(store.connection, path, Path(args.out))
+    versions, events = counts or (0, 0)
+    print(f"Backed up {path} to {args.out}: {versions} versions of returns, {events} audit events.")
     return 0
 
 
@@ -619,6 +632,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: each indicator's headline window",
     )
     indicators.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    backing_up = add("backup", cmd_backup, "Copy the database, checkpointed, to a new file.")
+    backing_up.add_argument("--out", required=True, help="the new file to write")
 
     serve = add("serve", cmd_serve, "Serve the app in a browser.")
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (this machine only)")

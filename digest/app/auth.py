@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hmac
 import html
+import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from ipaddress import ip_address
 from pathlib import Path
@@ -30,6 +31,10 @@ from digest.store.audit import note
 from digest.store.users import User, UsersStore
 
 IDLE_MINUTES = 30
+ONE_PROCESS = (
+    "The digest server must be one process, the only one with the database open: run it as "
+    "'digest serve', or 'gunicorn -w 1 --threads 8 app:server' (one worker, no --preload)."
+)
 #: What anyone may fetch: the app's scripts and styles, and the sign-in page itself.
 PUBLIC = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/login")
 
@@ -106,6 +111,7 @@ class Guard:
     users: UsersStore
     demo: bool = False
     secure_cookies: bool = False
+    owner: int = field(default_factory=os.getpid)
 
     def install(self, server: Flask, key: str) -> None:
         """Configure the session cookie and add the hooks and routes."""
@@ -121,6 +127,9 @@ class Guard:
         server.add_url_rule("/logout", view_func=self._logout, methods=["POST"])
 
     def _check(self) -> BaseResponse | None:
+        if os.getpid() != self.owner:
+            # A forked copy of the process that opened the database would share its connection.
+            return _refuse(503, ONE_PROCESS)
         path = request.path
         if request.method == "POST" and not _same_origin():
             return _refuse(403, "This request came from another site.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -76,6 +77,22 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if not read_only:
         migrate(connection)
     return connection
+
+
+def backup(connection: duckdb.DuckDBPyConnection, path: Path, out: Path) -> None:
+    """Copy the database at ``path`` to ``out``: first written through (``CHECKPOINT``), so the
+    copy holds everything committed, then copied and opened read-only to prove it whole."""
+    if out.exists():
+        raise StoreError(f"{out} exists already: choose a new file for the backup.")
+    connection.execute("checkpoint")
+    partial = out.with_name(out.name + ".partial")
+    shutil.copyfile(path, partial)
+    try:
+        duckdb.connect(str(partial), read_only=True).close()
+    except duckdb.Error as error:
+        partial.unlink(missing_ok=True)
+        raise StoreError(f"The backup could not be checked, so it was not kept: {error}") from None
+    partial.replace(out)
 
 
 def _migrations() -> list[tuple[int, str, str]]:
