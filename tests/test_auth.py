@@ -247,3 +247,41 @@ def test_demo_mode_signs_in_a_visitor_on_this_machine_only(store):
     elsewhere = app.server.test_client()
     response = elsewhere.get("/_dash-layout", environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert response.status_code == 401
+
+
+def test_the_audit_log_is_for_the_chair_and_administrators(app, store):
+    chair = app.server.test_client()
+    sign_in(chair, "chair@example.org")
+    body = json.dumps(payload(app, "audit-content.children", {"audit-action.value": "login"}))
+    shown = chair.post("/_dash-update-component", data=body, content_type="application/json")
+    assert "chair@example.org" in shown.get_data(as_text=True)
+    member = app.server.test_client()
+    sign_in(member, "member@example.org")
+    refused = member.post("/_dash-update-component", data=body, content_type="application/json")
+    assert "Only the chair and administrators can see the audit log." in refused.get_data(
+        as_text=True
+    )
+    assert "chair@example.org" not in refused.get_data(as_text=True)
+    assert events(store, "audit_view")[0]["actor"] == "member@example.org"
+
+
+@pytest.mark.parametrize(
+    ("field", "sent"),
+    [("upload-period.value", "1999-00 Q1"), ("upload-area.value", {"$ne": 1})],
+)
+def test_an_upload_with_a_choice_no_page_offers_is_refused_and_audited(
+    app, store, dataset, demo_returns, field, sent
+):
+    client = app.server.test_client()
+    sign_in(client, "police.lead@example.org")
+    body = json.loads(upload_body(app, "POLICE", workbook_bytes(dataset, figures(demo_returns))))
+    for part in body["inputs"] + body["state"]:
+        if f"{part['id']}.{part['property']}" == field:
+            part["value"] = sent
+    before = table_counts(store)
+    response = client.post(
+        "/_dash-update-component", data=json.dumps(body), content_type="application/json"
+    )
+    assert "Choose the agency, area and quarter" in response.get_data(as_text=True)
+    assert table_counts(store) == before
+    assert events(store, "upload")[0]["outcome"] == "refused"

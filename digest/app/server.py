@@ -25,7 +25,7 @@ from digest.app.auth import (
     signed_in_user,
 )
 from digest.app.components import aria, period_choice, query, search, text_choice
-from digest.app.pages import exceptions, indicator, returns, scorecard, upload
+from digest.app.pages import audit, exceptions, indicator, returns, scorecard, upload
 from digest.app.pages.common import AreaPeriod
 from digest.export.exceptions import exception_report
 from digest.store.audit import note
@@ -42,6 +42,7 @@ PAGES = {
     exceptions.PATH: "Exception report",
     returns.PATH: "Returns",
     upload.PATH: "Upload",
+    audit.PATH: "Audit log",
 }
 #: What the navigation keeps from one page to the next.
 _CARRIED = ("area", "period")
@@ -131,6 +132,8 @@ def create_app(
             return returns.layout(sources, text), path
         if path == upload.PATH:
             return upload.layout(sources, text, current_user()), path
+        if path == audit.PATH:
+            return audit.layout(sources), path
         return (
             html.Div(
                 [
@@ -159,6 +162,7 @@ def create_app(
                     className="nav-item",
                 )
                 for path, name in PAGES.items()
+                if path != audit.PATH or may(current_user(), "audit")
             ],
             className="nav nav-pills digest-nav",
         )
@@ -177,6 +181,7 @@ def create_app(
     for page in (scorecard, indicator, exceptions, returns):
         page.register(app, sources)
     upload.register(app, sources)
+    audit.register(app, sources)
     _downloads(app, sources)
     return app
 

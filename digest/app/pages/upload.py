@@ -241,13 +241,33 @@ def register(app: Dash, sources: Sources) -> None:
 def _chosen(
     sources: Sources, user: User, agency: object, area: object, period: object
 ) -> tuple[str, str, Period] | None:
-    """The return chosen, if the user may upload it; an agency not theirs is also audited."""
+    """The return chosen, if the user may upload it. Anything sent that the page never offers
+    (another agency, an unknown quarter, a value of the wrong type) is refused and audited;
+    a choice not yet made is simply not a return."""
     code = text_choice(agency, [a.code for a in sources.dataset.agencies])
-    if code is not None and not may(user, "upload", code):
-        note(sources.store.connection, user.username, "upload", "refused", agency=code)
-        return None
     area_code = text_choice(area, [a.ons_code for a in sources.areas()])
     quarter = period_choice(period, upload_periods(sources))
+    unoffered = [
+        name
+        for name, sent, found in (
+            ("agency", agency, code),
+            ("area", area, area_code),
+            ("quarter", period, quarter),
+        )
+        if sent is not None and found is None
+    ]
+    if code is not None and not may(user, "upload", code):
+        unoffered.append("agency not the user's")
+    if unoffered:
+        note(
+            sources.store.connection,
+            user.username,
+            "upload",
+            "refused",
+            agency=code,
+            detail={"not offered": unoffered},
+        )
+        return None
     if code is None or area_code is None or quarter is None:
         return None
     return code, area_code, quarter
