@@ -165,7 +165,7 @@ def ingest(
     # The same file again is "unchanged" even when its explanations were given elsewhere;
     # otherwise the store itself spots a repeat as it would store it.
     if (missing or dry_run) and latest is not None and latest.sha256 == sha256:
-        current = store.current(*key)
+        current = store.latest(*key)
         assert current is not None
         return _unchanged(store, name, current, submitted_by, dry_run)
     if missing:

@@ -446,7 +446,7 @@ def test_the_returns_table_shows_who_submitted_and_who_is_overdue(served):
     shown = served.shown("returns-table.children", returns_values())
     assert "Returns for 2025-26 Q2 (July to September 2025): 2 of 6 received" in shown
     csc = shown.index("Children's social care (CSC)")
-    assert shown[csc + 1 : csc + 3] == ["Submitted", "version 1"]
+    assert shown[csc + 1 : csc + 3] == ["Submitted, awaiting sign-off", "version 1"]
     assert shown[csc + 4 : csc + 6] == [FIRST, "1 of 1 explained"]
     police = shown.index("Police (POLICE)")
     assert shown[police + 4] == FIRST

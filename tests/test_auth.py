@@ -285,3 +285,50 @@ def test_an_upload_with_a_choice_no_page_offers_is_refused_and_audited(
     assert "Choose the agency, area and quarter" in response.get_data(as_text=True)
     assert table_counts(store) == before
     assert events(store, "upload")[0]["outcome"] == "refused"
+
+
+def sign_off_body(app, submission: int) -> str:
+    body = payload(
+        app,
+        "returns-sign-off-result.children",
+        {"returns-area.value": "E09000901", "returns-period.value": str(PERIOD)},
+    )
+    # A pattern-matching input is a list of the components it matches: here, the one button.
+    clicked = {"type": "sign-off", "submission": submission}
+    body["inputs"] = [[{"id": clicked, "property": "n_clicks", "value": 1}]]
+    body["changedPropIds"] = [
+        json.dumps({"submission": submission, "type": "sign-off"}) + ".n_clicks"
+    ]
+    return json.dumps(body)
+
+
+def test_only_the_chair_signs_a_return_off(app, store, dataset, demo_returns):
+    from digest.ingest import ingest
+
+    ingest(store, workbook_bytes(dataset, figures(demo_returns)), "csc.xlsx", submitted_by="x")
+    version = store.latest("CSC", "E09000901", PERIOD)
+    assert version is not None
+    for name in ("member@example.org", "police.lead@example.org"):
+        client = app.server.test_client()
+        sign_in(client, name)
+        refused = client.post(
+            "/_dash-update-component",
+            data=sign_off_body(app, version.id),
+            content_type="application/json",
+        )
+        assert "Only the chair signs returns off" in refused.get_data(as_text=True)
+    assert store.sign_offs("E09000901", PERIOD) == {}
+    assert [e["actor"] for e in events(store, "sign_off")] == [
+        "police.lead@example.org",
+        "member@example.org",
+    ]
+    chair = app.server.test_client()
+    sign_in(chair, "chair@example.org")
+    done = chair.post(
+        "/_dash-update-component",
+        data=sign_off_body(app, version.id),
+        content_type="application/json",
+    )
+    assert "is signed off: it is now the live version" in done.get_data(as_text=True)
+    assert list(store.sign_offs("E09000901", PERIOD)) == [version.id]
+    assert events(store, "sign_off")[0]["outcome"] == "done"

@@ -12,7 +12,7 @@ import pytest
 import digest.store
 from digest.ingest import display_name, ingest
 from digest.read.safe import read_workbook
-from digest.store.database import connect, migrate
+from digest.store.database import StoreError, connect, migrate
 from digest.store.returns import NewSubmission, ReturnsStore
 from digest.validate.rules import RULESET_VERSION, validate_return
 from tests.conftest import AREA, PERIOD, figures, table_counts, workbook_bytes
@@ -271,3 +271,45 @@ def test_an_explanation_given_for_a_measure_with_no_query_is_not_stored(
     assert any(
         f.message.endswith("no query of the CSC return is about it.") for f in result.findings
     )
+
+
+def test_a_revision_after_sign_off_waits_and_the_signed_off_version_stays_live(
+    store, dataset, demo_returns
+):
+    from digest.store.figures import current_figures
+
+    values = figures(demo_returns)
+    put(store, workbook_bytes(dataset, values), "first.xlsx")
+    first = store.current("CSC", AREA, PERIOD)
+    assert first is not None
+    store.sign_off(first.id, "chair@example.org")
+    values["CSC.REFERRALS"] = int(values["CSC.REFERRALS"]) + 9
+    revised = put(store, workbook_bytes(dataset, values), "revised.xlsx")
+    assert revised.version == 2
+
+    live = store.current("CSC", AREA, PERIOD)
+    assert live is not None and live.version == 1  # the signed-off one, until the revision is
+    assert [(s.version, s.status) for s in store.submissions(agency="CSC")] == [
+        (1, "current"),
+        (2, "awaiting sign-off"),
+    ]
+    referrals = [r for r in current_figures(store.connection, ["CSC.REFERRALS"], [AREA], 0, 10_000)]
+    assert [r[3] for r in referrals] == [float(values["CSC.REFERRALS"]) - 9]
+
+    with pytest.raises(StoreError, match="signed off already"):
+        store.sign_off(first.id, "chair@example.org")
+    second = store.latest("CSC", AREA, PERIOD)
+    values["CSC.REFERRALS"] = int(values["CSC.REFERRALS"]) + 1
+    put(store, workbook_bytes(dataset, values), "third.xlsx")
+    assert second is not None
+    with pytest.raises(StoreError, match="revised since"):
+        store.sign_off(second.id, "chair@example.org")
+    latest = store.latest("CSC", AREA, PERIOD)
+    assert latest is not None and latest.version == 3
+    store.sign_off(latest.id, "chair@example.org")
+    now_live = store.current("CSC", AREA, PERIOD)
+    assert now_live is not None and now_live.version == 3
+    with pytest.raises(StoreError, match="signed off already"):
+        store.sign_off(latest.id, "chair@example.org")
+    signed = [e for e in store.audit_log() if e["action"] == "sign_off"]
+    assert [e["submission_id"] for e in signed] == [latest.id, first.id]

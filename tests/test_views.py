@@ -75,7 +75,7 @@ def test_a_missing_return_is_due_on_its_due_date_and_overdue_the_day_after(sourc
 
     assert states(DUE)["HEALTH"] == "Missing: due 11 November 2025"
     assert states(DUE + timedelta(days=1))["HEALTH"] == "Missing: overdue since 11 November 2025"
-    assert states(DUE + timedelta(days=1))["CSC"] == "Submitted"
+    assert states(DUE + timedelta(days=1))["CSC"] == "Submitted, awaiting sign-off"
 
 
 def test_a_submitted_return_says_which_version_by_whom_and_its_queries_explained(sources):

@@ -38,7 +38,7 @@ ONE_PROCESS = (
 #: What anyone may fetch: the app's scripts and styles, and the sign-in page itself.
 PUBLIC = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/login")
 
-Action = Literal["read", "upload", "audit"]
+Action = Literal["read", "upload", "sign_off", "audit"]
 ROLE_NAMES = {
     "admin": "administrator",
     "chair": "chair",
@@ -51,7 +51,7 @@ def may(user: User, action: Action, agency: str | None = None) -> bool:
     """Whether ``user`` may do ``action`` (for ``agency``, when it concerns one agency's return).
 
     Everyone signed in reads; a data lead uploads (and downloads templates) for its own agencies
-    only; the chair and administrators read the audit log.
+    only; the chair signs returns off; the chair and administrators read the audit log.
     """
     if user.disabled:
         return False
@@ -59,6 +59,8 @@ def may(user: User, action: Action, agency: str | None = None) -> bool:
         return True
     if action == "upload":
         return user.role == "data_lead" and agency is not None and agency in user.agencies
+    if action == "sign_off":
+        return user.role == "chair"
     return user.role in ("admin", "chair")
 
 

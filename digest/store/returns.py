@@ -24,11 +24,10 @@ _SUBMISSION_COLUMNS = (
     "id, agency, area, period, version, status, sha256, file_name, file_size, template_version,"
     " dataset_version, ruleset_version, submitted_by, submitted_at"
 )
-# The current version of a return is its latest: queried from the table directly, because the
-# submission_versions view costs a window over every row.
-_CURRENT_COLUMNS = (
-    "id, agency, area, period, version, 'current' as status, sha256, file_name, file_size,"
-    " template_version, dataset_version, ruleset_version, submitted_by, submitted_at"
+_ONE_VERSION = (
+    "select s.id, s.agency, s.area, s.period, s.version, '{status}' as status, s.sha256,"
+    " s.file_name, s.file_size, s.template_version, s.dataset_version, s.ruleset_version,"
+    " s.submitted_by, s.submitted_at from submissions as s"
 )
 
 
@@ -160,13 +159,75 @@ class ReturnsStore:
             cursor.close()
 
     def current(self, agency: str, area: str, period: Period) -> Submission | None:
-        """The current version of a return, if one was accepted."""
+        """The live version of a return, if one was accepted: the latest signed off, or the
+        latest if none is (see migration 0006)."""
         rows = self._query(
-            f"select {_CURRENT_COLUMNS} from submissions "
-            "where agency = ? and area = ? and period = ? order by version desc limit 1",
+            _ONE_VERSION.format(status="current")
+            + " join live_versions as l using (agency, area, period)"
+            " where s.version = l.version and s.agency = ? and s.area = ? and s.period = ?",
             [agency, area, str(period)],
         )
         return _submission(rows[0]) if rows else None
+
+    def latest(self, agency: str, area: str, period: Period) -> Submission | None:
+        """The latest version of a return, signed off or not (its status as the versions list
+        gives it)."""
+        rows = self._query(
+            f"select {_SUBMISSION_COLUMNS} from submission_versions"
+            " where agency = ? and area = ? and period = ? order by version desc limit 1",
+            [agency, area, str(period)],
+        )
+        return _submission(rows[0]) if rows else None
+
+    def sign_off(self, submission_id: int, signed_by: str) -> Submission:
+        """Sign off a version, with its audit event, in one transaction. Only the latest
+        version of a return, not yet signed off, can be: anything else raises
+        :class:`StoreError` with the reason."""
+        with transaction(self._connection) as cursor:
+            found = cursor.execute(
+                "select s.agency, s.area, s.period, s.version,"
+                " s.version = (select max(t.version) from submissions as t"
+                "  where t.agency = s.agency and t.area = s.area and t.period = s.period),"
+                " exists (select 1 from sign_offs as o where o.submission_id = s.id)"
+                " from submissions as s where s.id = ?",
+                [submission_id],
+            ).fetchone()
+            if found is None:
+                raise StoreError("There is no such version to sign off.")
+            agency, area, period, version, is_latest, signed = found
+            if signed:
+                raise StoreError(f"Version {version} of the {agency} return is signed off already.")
+            if not is_latest:
+                raise StoreError(
+                    f"Version {version} of the {agency} return has been revised since: sign off "
+                    "the latest version."
+                )
+            cursor.execute(
+                "insert into sign_offs values (?, ?, ?)", [submission_id, signed_by, utc_now()]
+            )
+            audit_trail.record(
+                cursor,
+                signed_by,
+                "sign_off",
+                "done",
+                agency=agency,
+                area=area,
+                period=Period.parse(period),
+                submission_id=submission_id,
+                detail={"version": version},
+            )
+        signed_off = self.current(agency, area, Period.parse(period))
+        assert signed_off is not None and signed_off.id == submission_id
+        return signed_off
+
+    def sign_offs(self, area: str, period: Period) -> dict[int, tuple[str, datetime]]:
+        """Who signed off which version of the returns of an area's quarter, and when."""
+        rows = self._query(
+            "select o.submission_id, o.signed_by, o.signed_at from sign_offs as o"
+            " join submissions as s on s.id = o.submission_id where s.area = ? and s.period = ?",
+            [area, str(period)],
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     def submissions(
         self, *, period: Period | None = None, area: str | None = None, agency: str | None = None
@@ -291,7 +352,7 @@ class ReturnsStore:
         key = (validated.agency, validated.area, validated.period)
         for attempt in range(_ATTEMPTS):
             if latest is not None and latest.sha256 == new.sha256:
-                same = self.current(*key)
+                same = self.latest(*key)
                 assert same is not None
                 return same, False
             try:

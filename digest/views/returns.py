@@ -15,25 +15,36 @@ from digest.validate.rules import WHOLE_RETURN
 
 @dataclass(frozen=True)
 class ReturnStatus:
-    """One agency's return for a quarter: its current version, or missing (due or overdue)."""
+    """One agency's return for a quarter: its live version and any revision awaiting sign-off,
+    or missing (due or overdue)."""
 
     agency: str
     agency_name: str
-    version: int | None
+    version: int | None  # the live version
     submitted: str
     submitted_by: str
     queries: int
     explained: int
     due: date
     overdue: bool
+    signed_off: str = ""  # "by … on …" when the live version is signed off
+    awaiting: int | None = None  # the id of the latest version, when it awaits sign-off
+    awaiting_version: int | None = None
 
     @property
     def state(self) -> str:
         """The state in words (never shown by colour alone)."""
         due = f"{self.due.day} {self.due:%B %Y}"
-        if self.version is not None:
-            return "Submitted"
-        return f"Missing: overdue since {due}" if self.overdue else f"Missing: due {due}"
+        if self.version is None:
+            return f"Missing: overdue since {due}" if self.overdue else f"Missing: due {due}"
+        if self.signed_off and self.awaiting_version is not None:
+            return (
+                f"Revised after sign-off: version {self.awaiting_version} awaits sign-off; "
+                f"version {self.version}, signed off {self.signed_off}, is live"
+            )
+        if self.signed_off:
+            return f"Signed off {self.signed_off}"
+        return "Submitted, awaiting sign-off"
 
 
 def return_statuses(
@@ -41,6 +52,7 @@ def return_statuses(
 ) -> list[ReturnStatus]:
     """Every agency's return for the quarter, in the dataset's order of agencies."""
     due = return_due(period)
+    signed = store.sign_offs(area, period)
     statuses = []
     for agency in dataset.agencies:
         current = store.current(agency.code, area, period)
@@ -49,8 +61,12 @@ def return_statuses(
                 ReturnStatus(agency.code, agency.name, None, "", "", 0, 0, due, today > due)
             )
             continue
+        latest = store.latest(agency.code, area, period)
+        assert latest is not None
         queries = [f for f in store.findings(current.id) if f["severity"] == "query"]
         explained = store.explanations(current.id)
+        by = signed.get(current.id)
+        waiting = latest.id not in signed
         statuses.append(
             ReturnStatus(
                 agency.code,
@@ -62,6 +78,9 @@ def return_statuses(
                 sum(1 for q in queries if (q["code"] or WHOLE_RETURN) in explained),
                 due,
                 False,
+                signed_off=f"by {by[0]} on {uk_time(by[1])}" if by else "",
+                awaiting=latest.id if waiting else None,
+                awaiting_version=latest.version if waiting and latest.id != current.id else None,
             )
         )
     return statuses

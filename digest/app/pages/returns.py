@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output, State, html, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from digest.app.auth import current_user, may
 from digest.app.components import (
     choice,
     message,
@@ -18,7 +19,9 @@ from digest.app.components import (
     updating,
 )
 from digest.domain.periods import Period
-from digest.views.returns import current_figures, return_statuses
+from digest.store.audit import note
+from digest.store.database import StoreError
+from digest.views.returns import ReturnStatus, current_figures, return_statuses
 from digest.views.sources import Sources
 
 PATH = "/returns"
@@ -61,6 +64,8 @@ def layout(sources: Sources, search_text: str) -> html.Div:
                 className="digest-filters",
             ),
             updating("returns-table", "Returns received"),
+            dcc.Store(id="returns-signed"),
+            updating("returns-sign-off-result", "Sign-off", announced=True),
             html.H3("Figures of one return", className="h4 mt-4"),
             html.Div(
                 choice(
@@ -99,14 +104,16 @@ def register(app: Dash, sources: Sources) -> None:
         Output("url", "search", allow_duplicate=True),
         Input("returns-area", "value"),
         Input("returns-period", "value"),
+        Input("returns-signed", "data"),
         prevent_initial_call="initial_duplicate",
     )
-    def show_returns(area: object, period_text: object) -> Any:
+    def show_returns(area: object, period_text: object, _signed: object) -> Any:
         code = text_choice(area, [a.ons_code for a in sources.areas()])
         period = period_choice(period_text, quarters_to_show(sources, code)) if code else None
         if code is None or period is None:
             return message("Choose an area and a quarter from the lists."), no_update
         statuses = return_statuses(sources.store, sources.dataset, code, period, sources.today())
+        chair = may(current_user(), "sign_off")
         rows = [
             [
                 f"{s.agency_name} ({s.agency})",
@@ -115,6 +122,7 @@ def register(app: Dash, sources: Sources) -> None:
                 s.submitted or "–",
                 s.submitted_by or "–",
                 f"{s.explained} of {s.queries} explained" if s.queries else "none",
+                *([_sign_off_button(s)] if chair else []),
             ]
             for s in statuses
         ]
@@ -126,11 +134,63 @@ def register(app: Dash, sources: Sources) -> None:
         return (
             table(
                 caption,
-                ["Agency", "State", "Current version", "Submitted (UK time)", "By", "Queries"],
+                ["Agency", "State", "Current version", "Submitted (UK time)", "By", "Queries"]
+                + (["Sign-off"] if chair else []),
                 rows,
                 table_id="returns-status",
             ),
             search(area=code, period=str(period)),
+        )
+
+    @app.callback(
+        Output("returns-sign-off-result", "children"),
+        Output("returns-signed", "data"),
+        Input({"type": "sign-off", "submission": ALL}, "n_clicks"),
+        State("returns-area", "value"),
+        State("returns-period", "value"),
+        prevent_initial_call=True,
+    )
+    def sign_off(clicks: object, area: object, period_text: object) -> Any:
+        chosen = ctx.triggered_id
+        if not isinstance(clicks, list) or not any(clicks) or not isinstance(chosen, dict):
+            return no_update, no_update
+        user = current_user()
+        version = chosen.get("submission")
+        code = text_choice(area, [a.ons_code for a in sources.areas()])
+        period = period_choice(period_text, quarters_to_show(sources, code)) if code else None
+        awaiting = (
+            {
+                s.awaiting: s
+                for s in return_statuses(
+                    sources.store, sources.dataset, code, period, sources.today()
+                )
+                if s.awaiting is not None
+            }
+            if code and period
+            else {}
+        )
+        if not may(user, "sign_off") or not isinstance(version, int) or version not in awaiting:
+            note(
+                sources.store.connection,
+                user.username,
+                "sign_off",
+                "refused",
+                area=code,
+                period=period,
+                detail={"version id": str(version)[:40]},
+            )
+            return message("Only the chair signs returns off, and only a version awaiting it."), 0
+        try:
+            signed = sources.store.sign_off(version, user.username)
+        except StoreError as refused:
+            return message(str(refused)), 0
+        return (
+            html.P(
+                f"Version {signed.version} of the {signed.agency} return for {signed.period} is "
+                "signed off: it is now the live version.",
+                className="alert alert-success",
+            ),
+            version,
         )
 
     @app.callback(
@@ -164,3 +224,16 @@ def register(app: Dash, sources: Sources) -> None:
             rows,
             numeric=(2,),
         )
+
+
+def _sign_off_button(status: ReturnStatus) -> Any:
+    """The chair's button to sign off the version awaiting it, or what there is instead."""
+    if status.awaiting is None:
+        return "signed off" if status.signed_off else "–"
+    shown = status.awaiting_version or status.version
+    return html.Button(
+        f"Sign off version {shown}",
+        id={"type": "sign-off", "submission": status.awaiting},
+        className="btn btn-success btn-sm",
+        type="button",
+    )
