@@ -332,3 +332,88 @@ def test_only_the_chair_signs_a_return_off(app, store, dataset, demo_returns):
     assert "is signed off: it is now the live version" in done.get_data(as_text=True)
     assert list(store.sign_offs("E09000901", PERIOD)) == [version.id]
     assert events(store, "sign_off")[0]["outcome"] == "done"
+
+
+# --- Every role against every action, through the real endpoints ----------------------------
+
+ROLES = ["anonymous", "member@example.org", "police.lead@example.org", "chair@example.org"]
+ALLOWED = {
+    "page": {"member@example.org", "police.lead@example.org", "chair@example.org"},
+    "read": {"member@example.org", "police.lead@example.org", "chair@example.org"},
+    "export": {"member@example.org", "police.lead@example.org", "chair@example.org"},
+    "upload": {"police.lead@example.org"},
+    "template": {"police.lead@example.org"},
+    "sign_off": {"chair@example.org"},
+    "audit_view": {"chair@example.org"},
+}
+
+
+def attempt(app, client, action: str, police: bytes, submission: int) -> tuple[int, str]:
+    """Try one action as the client's user: the HTTP status and what came back."""
+
+    def post(body: str) -> Any:
+        return client.post("/_dash-update-component", data=body, content_type="application/json")
+
+    if action == "page":
+        response = client.get("/_dash-layout")
+    elif action == "read":
+        response = post(
+            json.dumps(
+                payload(
+                    app,
+                    "returns-table.children",
+                    {"returns-area.value": "E09000901", "returns-period.value": str(PERIOD)},
+                )
+            )
+        )
+    elif action == "export":
+        response = client.get(f"/download/exceptions.xlsx?area=E09000901&period={PERIOD}")
+    elif action == "upload":
+        response = post(upload_body(app, "POLICE", police))
+    elif action == "template":
+        response = client.get(
+            f"/download/template.xlsx?agency=POLICE&area=E09000901&period={PERIOD}"
+        )
+    elif action == "sign_off":
+        response = post(sign_off_body(app, submission))
+    else:
+        response = post(
+            json.dumps(payload(app, "audit-content.children", {"audit-action.value": "all"}))
+        )
+    binary = response.mimetype != "application/json" and response.status_code == 200
+    return response.status_code, "" if binary else response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", list(ALLOWED))
+def test_each_role_may_do_only_what_it_is_allowed(app, store, dataset, demo_returns, role, action):
+    from digest.ingest import ingest
+
+    ingest(store, workbook_bytes(dataset, figures(demo_returns)), "csc.xlsx", submitted_by="x")
+    version = store.latest("CSC", "E09000901", PERIOD)
+    assert version is not None
+    police = workbook_bytes(dataset, figures(demo_returns, "POLICE"), agency="POLICE")
+    client = app.server.test_client()
+    if role != "anonymous":
+        sign_in(client, role)
+    before = table_counts(store), store.sign_offs("E09000901", PERIOD)
+    refusals = len([e for e in store.audit_log() if e["outcome"] == "refused"])
+
+    status, shown = attempt(app, client, action, police, version.id)
+
+    allowed = role in ALLOWED[action]
+    if role == "anonymous":
+        assert status == 401
+    elif allowed:
+        assert status == 200
+        assert "Only the" not in shown and "Choose the agency" not in shown
+    else:
+        assert status in (200, 403)
+        assert status == 403 or "Only the" in shown or "Choose the agency" in shown
+    if not allowed:
+        assert (table_counts(store), store.sign_offs("E09000901", PERIOD)) == before
+    now_refused = len([e for e in store.audit_log() if e["outcome"] == "refused"])
+    if not allowed and role != "anonymous" and action not in ("page", "read", "export"):
+        assert now_refused == refusals + 1  # the refusal is on the record
+    if allowed:
+        assert now_refused == refusals

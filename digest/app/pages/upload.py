@@ -27,6 +27,7 @@ from digest.domain.findings import Finding
 from digest.domain.periods import Period
 from digest.ingest import IngestResult, ingest
 from digest.store.audit import note
+from digest.store.database import StoreError
 from digest.store.users import User
 from digest.validate.rules import WHOLE_RETURN, Submitting
 from digest.views.sources import Sources
@@ -226,15 +227,18 @@ def register(app: Dash, sources: Sources) -> None:
         if chosen is None or content is None:
             return message("Choose the return and the workbook again, then submit."), True
         explanations = _explanations(texts, ids)
-        result = _ingest(
-            sources,
-            current_user(),
-            content,
-            filename,
-            chosen,
-            dry_run=False,
-            explanations=explanations,
-        )
+        try:
+            result = _ingest(
+                sources,
+                current_user(),
+                content,
+                filename,
+                chosen,
+                dry_run=False,
+                explanations=explanations,
+            )
+        except StoreError as error:  # someone else submitted the same return at this moment
+            return html.P(str(error), className="alert alert-warning", role="status"), False
         return _findings(result, explain=False), result.outcome in ("accepted", "unchanged")
 
 
