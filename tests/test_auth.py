@@ -417,3 +417,27 @@ def test_each_role_may_do_only_what_it_is_allowed(app, store, dataset, demo_retu
         assert now_refused == refusals + 1  # the refusal is on the record
     if allowed:
         assert now_refused == refusals
+
+
+def test_a_read_callback_sent_what_no_list_offers_is_refused_and_recorded_without_the_value(
+    app, store
+):
+    client = app.server.test_client()
+    sign_in(client, "member@example.org")
+    hostile = "x'); COPY (SELECT * FROM users) TO '/tmp/x.csv'; --"
+    body = json.dumps(
+        payload(
+            app,
+            "returns-table.children",
+            {"returns-area.value": {"$ne": 1}, "returns-period.value": hostile},
+        )
+    )
+    response = client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert "Choose an area and a quarter from the lists." in response.get_data(as_text=True)
+    [refused] = events(store, "read")
+    assert (refused["actor"], refused["outcome"]) == ("member@example.org", "refused")
+    assert json.loads(refused["detail"]) == {
+        "page": "returns",
+        "sent": {"area": "dict", "period": f"str({len(hostile)})"},
+    }
+    assert "COPY" not in refused["detail"]

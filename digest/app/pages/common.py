@@ -8,9 +8,11 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, html
 
+from digest.app.auth import current_user
 from digest.app.components import choice, period_choice, text_choice
 from digest.domain.areas import Area
 from digest.domain.periods import Period
+from digest.store.audit import note
 from digest.views.sources import Sources
 
 
@@ -82,3 +84,23 @@ def area_period_options(app: Dash, prefix: str, sources: Sources) -> None:
         kept = period_choice(period, periods)
         options = [{"label": f"{p} ({p.months})", "value": str(p)} for p in periods]
         return options, str(kept or periods[0]) if periods else None
+
+
+def record_refusal(sources: Sources, page: str, **sent: object) -> None:
+    """Record in the audit log that a callback refused what it was sent (something no list
+    offers): which inputs, and their types and lengths, never the values themselves."""
+    shapes = {
+        name: f"{type(value).__name__}({len(value)})"
+        if isinstance(value, str)
+        else type(value).__name__
+        for name, value in sent.items()
+        if value is not None
+    }
+    if shapes:  # nothing sent yet is a page still being filled in, not a refusal
+        note(
+            sources.store.connection,
+            current_user().username,
+            "read",
+            "refused",
+            detail={"page": page, "sent": shapes},
+        )

@@ -8,7 +8,12 @@ from typing import Any
 from dash import Dash, Input, Output, dcc, html, no_update
 
 from digest.app.components import choice, message, query, search, table, text_choice, updating
-from digest.app.pages.common import AreaPeriod, area_period_controls, area_period_options
+from digest.app.pages.common import (
+    AreaPeriod,
+    area_period_controls,
+    area_period_options,
+    record_refusal,
+)
 from digest.views.exceptions import FLAG_WORDS, Flagged, exceptions
 from digest.views.sources import Sources
 
@@ -103,6 +108,7 @@ def register(app: Dash, sources: Sources) -> None:
     def show(area: object, period: object, agency: object, flag: object, order: object) -> Any:
         where = AreaPeriod.chosen(sources, area, period)
         if where is None or where.period is None:
+            record_refusal(sources, "exceptions", area=area, period=period)
             return message("Choose an area and a quarter that have returns."), "#", no_update
         agency_code = text_choice(agency, [a.code for a in sources.dataset.agencies])
         kind = text_choice(flag, list(FLAG_WORDS))

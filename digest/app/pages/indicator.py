@@ -19,7 +19,12 @@ from digest.app.components import (
     text_choice,
     updating,
 )
-from digest.app.pages.common import AreaPeriod, area_period_controls, area_period_options
+from digest.app.pages.common import (
+    AreaPeriod,
+    area_period_controls,
+    area_period_options,
+    record_refusal,
+)
 from digest.views import format
 from digest.views.charts import funnel_chart, trend_chart, window_name
 from digest.views.indicator import IndicatorDetail, detail
@@ -75,6 +80,9 @@ def register(app: Dash, sources: Sources) -> None:
         chosen = text_choice(indicator_id, list(sources.indicators))
         where = AreaPeriod.chosen(sources, area, period_text)
         if chosen is None or where is None or where.period is None:
+            record_refusal(
+                sources, "indicator", indicator=indicator_id, area=area, period=period_text
+            )
             return message("Choose an indicator, an area and a quarter from the lists."), no_update
         shown = detail(sources, sources.indicators[chosen], where.area.ons_code, where.period)
         link = search(indicator=chosen, area=where.area.ons_code, period=str(where.period))

@@ -18,6 +18,7 @@ from digest.app.components import (
     text_choice,
     updating,
 )
+from digest.app.pages.common import record_refusal
 from digest.domain.periods import Period
 from digest.store.audit import note
 from digest.store.database import StoreError
@@ -111,6 +112,7 @@ def register(app: Dash, sources: Sources) -> None:
         code = text_choice(area, [a.ons_code for a in sources.areas()])
         period = period_choice(period_text, quarters_to_show(sources, code)) if code else None
         if code is None or period is None:
+            record_refusal(sources, "returns", area=area, period=period_text)
             return message("Choose an area and a quarter from the lists."), no_update
         statuses = return_statuses(sources.store, sources.dataset, code, period, sources.today())
         chair = may(current_user(), "sign_off")
@@ -204,6 +206,7 @@ def register(app: Dash, sources: Sources) -> None:
         period = period_choice(period_text, quarters_to_show(sources, code)) if code else None
         agency_code = text_choice(agency, [a.code for a in sources.dataset.agencies])
         if code is None or period is None or agency_code is None:
+            record_refusal(sources, "figures", area=area, period=period_text, agency=agency)
             return message("Choose a quarter and an agency from the lists.")
         figures = current_figures(sources.store, agency_code, code, period)
         if not figures:

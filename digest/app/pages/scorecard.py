@@ -17,7 +17,12 @@ from digest.app.components import (
     text_choice,
     updating,
 )
-from digest.app.pages.common import AreaPeriod, area_period_controls, area_period_options
+from digest.app.pages.common import (
+    AreaPeriod,
+    area_period_controls,
+    area_period_options,
+    record_refusal,
+)
 from digest.views import format
 from digest.views.charts import sparkline
 from digest.views.scorecard import COMPARATORS, ScorecardRow, scorecard, themes
@@ -89,6 +94,7 @@ def register(app: Dash, sources: Sources) -> None:
         chosen_theme = text_choice(theme, themes(indicators))
         chosen_agency = text_choice(agency, [a.code for a in sources.dataset.agencies])
         if where is None or where.period is None:
+            record_refusal(sources, "scorecard", area=area, period=period_text)
             return message("Choose an area and a quarter that have returns."), no_update
         rows = scorecard(
             sources, where.area.ons_code, where.period, theme=chosen_theme, agency=chosen_agency
