@@ -441,3 +441,35 @@ def test_a_read_callback_sent_what_no_list_offers_is_refused_and_recorded_withou
         "sent": {"area": "dict", "period": f"str({len(hostile)})"},
     }
     assert "COPY" not in refused["detail"]
+
+
+def test_a_session_cookie_replayed_after_sign_out_is_refused(app):
+    client = app.server.test_client()
+    sign_in(client, "member@example.org")
+    kept = client.get_cookie("digest_session")
+    assert kept is not None
+    token = form_token(client.get("/_dash-layout").get_json())
+    client.post("/logout", data={"csrf": token})
+    replay = app.server.test_client()
+    replay.set_cookie("digest_session", kept.value)
+    assert replay.get("/_dash-layout").status_code == 401
+
+
+def test_a_change_of_role_counts_at_the_next_request(app, store):
+    client = app.server.test_client()
+    sign_in(client, "chair@example.org")
+    body = json.dumps(payload(app, "audit-content.children", {"audit-action.value": "all"}))
+    allowed = client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert "Only the chair" not in allowed.get_data(as_text=True)
+    UsersStore(store.connection).set_role("chair@example.org", "member", actor="admin")
+    now = client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert "Only the chair and administrators can see the audit log." in now.get_data(as_text=True)
+
+
+def test_the_cookie_is_secure_when_served_beyond_this_machine(store):
+    app = create_app(Sources.open(store), secret="test secret", secure_cookies=True)
+    UsersStore(store.connection).add(
+        "someone@example.org", "Someone", "member", PASSWORD, actor="admin"
+    )
+    response = sign_in(app.server.test_client(), "someone@example.org")
+    assert "Secure" in response.headers["Set-Cookie"]

@@ -148,19 +148,29 @@ class Guard:
         return None
 
     def _signed_in(self) -> User | None:
-        name, seen = session.get("user"), session.get("seen")
+        """The user of this request's session: one started at sign-in, not ended, not idle,
+        whose account is still enabled (read again now, so a change of role counts at once)."""
+        sid, seen = session.get("sid"), session.get("seen")
         fresh = isinstance(seen, (int, float)) and time.time() - seen < IDLE_MINUTES * 60
-        user = self.users.get(name) if isinstance(name, str) and fresh else None
-        if user is None and self.demo and _from_this_machine():
+        name = self.users.session_user(sid) if isinstance(sid, str) and fresh else None
+        demo = self.demo and _from_this_machine()
+        user = demo_user() if demo and name == demo_user().username else None
+        user = user or (self.users.get(name) if name else None)
+        if user is None and demo:
             user = demo_user()
-            session.clear()
-            session["user"] = user.username
+            self._start(user)
         elif user is None or user.disabled:
-            if name is not None:
+            if isinstance(sid, str):
+                self.users.end_session(sid)
                 session.clear()
             return None
         session["seen"] = time.time()
         return user
+
+    def _start(self, user: User) -> None:
+        """A new session at sign-in: nothing of the last one carries over."""
+        session.clear()
+        session["sid"], session["seen"] = self.users.start_session(user.username), time.time()
 
     def _login(self) -> BaseResponse | str:
         wanted = _safe_next(request.args.get("next"))
@@ -182,17 +192,19 @@ class Guard:
                 ),
                 401,
             )
-        session.clear()  # a new session at sign-in: nothing of the last one carries over
-        session["user"], session["seen"] = user.username, time.time()
+        self._start(user)
         note(connection, user.username, "login", "done")
         return redirect(wanted)
 
     def _logout(self) -> BaseResponse:
         if not _token_ok():
             return _refuse(400, "The form had expired.")
-        name = session.get("user")
+        sid = session.get("sid")
+        name = self.users.session_user(sid) if isinstance(sid, str) else None
+        if isinstance(sid, str):
+            self.users.end_session(sid)
         session.clear()
-        if isinstance(name, str):
+        if name:
             note(self.users.connection, name, "logout", "done")
         return redirect("/login")
 

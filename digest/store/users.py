@@ -8,6 +8,7 @@ Nobody is deleted: a user who leaves is disabled, so the audit log always names 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -240,6 +241,28 @@ class UsersStore:
             pass  # someone changed the account meanwhile; the next sign-in rehashes
         finally:
             cursor.close()
+
+    def start_session(self, username: str) -> str:
+        """A new signed-in session for ``username``: its random id, for the cookie."""
+        sid = secrets.token_urlsafe(32)
+        self._query(
+            "insert into sessions values (?, ?, ?, null)",
+            [sid, normalise_username(username), utc_now()],
+        )
+        return sid
+
+    def session_user(self, sid: str) -> str | None:
+        """The username of a session that has not ended (``None`` for an ended or unknown one)."""
+        rows = self._query(
+            "select username from sessions where sid = ? and ended_at is null", [sid]
+        )
+        return str(rows[0][0]) if rows else None
+
+    def end_session(self, sid: str) -> None:
+        """End a session: its cookie is refused from now on, even if it is replayed."""
+        self._query(
+            "update sessions set ended_at = ? where sid = ? and ended_at is null", [utc_now(), sid]
+        )
 
     def _query(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
         cursor = self._connection.cursor()
