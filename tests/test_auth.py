@@ -473,3 +473,26 @@ def test_the_cookie_is_secure_when_served_beyond_this_machine(store):
     )
     response = sign_in(app.server.test_client(), "someone@example.org")
     assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_a_request_over_the_size_limit_gets_a_plain_message_and_the_next_one_works(app):
+    from digest.app.pages.upload import MAX_UPLOAD_BYTES
+
+    client = app.server.test_client()
+    sign_in(client, "police.lead@example.org")
+    huge = client.post(
+        "/_dash-update-component",
+        data=b"{" + b" " * (MAX_UPLOAD_BYTES * 2 + 10) + b"}",
+        content_type="application/json",
+    )
+    assert huge.status_code == 413
+    assert "That file is too large" in huge.get_data(as_text=True)
+    body = json.dumps(
+        payload(
+            app,
+            "returns-table.children",
+            {"returns-area.value": "E09000901", "returns-period.value": str(PERIOD)},
+        )
+    )
+    after = client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert after.status_code == 200

@@ -70,6 +70,7 @@ def create_app(
     )
     # A request carries at most one upload (base64 is 4/3 of the file) and the page's state.
     app.server.config["MAX_CONTENT_LENGTH"] = upload.MAX_UPLOAD_BYTES * 2
+    app.server.register_error_handler(413, _too_large)
     app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
     Guard(UsersStore(sources.store.connection), demo, secure_cookies).install(app.server, secret)
     banner = (
@@ -275,6 +276,17 @@ def _account(user: User, demo: bool) -> html.Div:
             ),
         ],
         className="digest-account",
+    )
+
+
+def _too_large(_error: Exception) -> Response:
+    limit = upload.MAX_UPLOAD_BYTES // (1024 * 1024)
+    return Response(
+        f"That file is too large: a quarterly return is a few tens of kilobytes, and the most "
+        f"the digest accepts is {limit} MB. Upload the return template filled in, and nothing "
+        "else.",
+        413,
+        mimetype="text/plain",
     )
 
 
