@@ -496,3 +496,56 @@ def test_a_request_over_the_size_limit_gets_a_plain_message_and_the_next_one_wor
     )
     after = client.post("/_dash-update-component", data=body, content_type="application/json")
     assert after.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Forwarded-For": "203.0.113.9"},  # relayed by a proxy on this machine
+        {"Forwarded": "for=203.0.113.9"},
+        {"Host": "rebind.evil.example:8050"},  # a page that rebound its name to 127.0.0.1
+    ],
+)
+def test_demo_sign_in_is_never_given_to_a_visitor_from_elsewhere(store, headers):
+    app = create_app(Sources.open(store), secret="test secret", demo=True)
+    response = app.server.test_client().get("/_dash-layout", headers=headers)
+    assert response.status_code == 401
+
+
+def test_there_is_no_demo_sign_in_on_a_real_area(store):
+    from digest.domain.areas import find_area
+
+    app = create_app(
+        Sources.open(store, home=find_area("E09000022")), secret="test secret", demo=True
+    )
+    assert app.server.test_client().get("/_dash-layout").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "wanted",  # as they arrive in the address: a tab, two slashes, a backslash, a scheme
+    ["/%09/evil.example", "//evil.example", "/%5Cevil.example", "https://evil.example"],
+)
+def test_no_sign_in_sends_the_browser_to_another_site(app, wanted):
+    client = app.server.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    response = client.post(
+        f"/login?next={wanted}",
+        data={"username": "member@example.org", "password": PASSWORD, "csrf": found.group(1)},
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_what_was_typed_as_an_unknown_username_is_not_recorded(app, store):
+    sign_in(app.server.test_client(), "mysecretpassw0rd!", "anything at all")
+    assert events(store, "login")[0]["actor"] == "(not a username)"
+
+
+def test_a_new_password_signs_out_whoever_had_the_old_one(app, store):
+    client = app.server.test_client()
+    sign_in(client, "member@example.org")
+    UsersStore(store.connection).set_password(
+        "member@example.org", "a completely new password", actor="admin"
+    )
+    assert client.get("/_dash-layout").status_code == 401

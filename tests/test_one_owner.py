@@ -38,7 +38,7 @@ def demo_db(tmp_path_factory) -> Path:
 def gunicorn(db: Path, *options: str) -> tuple[subprocess.Popen[str], int]:
     port = _free_port()
     process = subprocess.Popen(
-        [str(GUNICORN), *options, "-b", f"127.0.0.1:{port}", "app:server"],
+        [str(GUNICORN), *options, "-b", f"127.0.0.1:{port}", "digest.app.wsgi:server"],
         cwd=ROOT,
         env={**os.environ, "DIGEST_DB": str(db)},
         stdout=subprocess.PIPE,
@@ -60,7 +60,7 @@ def test_a_second_worker_process_is_refused_with_how_to_run_the_server(demo_db):
         pytest.fail("gunicorn -w 2 kept running:\n" + output)
     assert process.returncode != 0
     assert "is in use by another program" in output
-    assert "gunicorn -w 1 --threads 8 app:server" in output
+    assert "gunicorn -w 1 --threads 8 digest.app.wsgi:server" in output
     assert "Traceback" not in output.split("is in use by another program")[0][-200:]
 
 

@@ -23,7 +23,7 @@ from digest.ingest import ingest
 from digest.published.compact import import_compact
 from digest.store.returns import ReturnsStore
 from digest.views.exceptions import exceptions
-from digest.views.returns import current_figures, return_statuses
+from digest.views.returns import latest_figures, return_statuses
 from digest.views.scorecard import scorecard
 from digest.views.sources import Sources
 from digest.views.templates import return_template
@@ -93,11 +93,11 @@ def test_a_submitted_return_says_which_version_by_whom_and_its_queries_explained
 
 
 def test_the_current_figures_of_a_return_say_where_each_came_from(sources, demo_returns):
-    stored = {v.code: v for v in current_figures(sources.store, "CSC", AREA, Q2)}
+    stored = {v.code: v for v in latest_figures(sources.store, "CSC", AREA, Q2)[1]}
     referrals = stored["CSC.REFERRALS"]
     assert referrals.value == figures(demo_returns, "CSC", Q2)["CSC.REFERRALS"]
     assert (referrals.version, referrals.sheet, referrals.cell) == (1, "Return", "E5")
-    assert current_figures(sources.store, "HEALTH", AREA, Q2) == []
+    assert latest_figures(sources.store, "HEALTH", AREA, Q2) == (None, [])
 
 
 def test_the_scorecard_keeps_only_the_theme_and_agency_asked_for(sources):

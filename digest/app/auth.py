@@ -17,7 +17,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
@@ -33,10 +33,15 @@ from digest.store.users import User, UsersStore
 IDLE_MINUTES = 30
 ONE_PROCESS = (
     "The digest server must be one process, the only one with the database open: run it as "
-    "'digest serve', or 'gunicorn -w 1 --threads 8 app:server' (one worker, no --preload)."
+    "'digest serve', or 'gunicorn -w 1 --threads 8 digest.app.wsgi:server' (one worker, no "
+    "--preload)."
 )
 #: What anyone may fetch: the app's scripts and styles, and the sign-in page itself.
-PUBLIC = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/login")
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+PUBLIC_PATHS = ("/_favicon.ico", "/login")
+#: A session ends this long after sign-in, however busy.
+LONGEST_HOURS = 12
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 Action = Literal["read", "upload", "sign_off", "audit"]
 ROLE_NAMES = {
@@ -90,10 +95,15 @@ def secret_key(path: Path) -> str:
     """The key that signs session cookies: made at first start, kept beside the database (only
     its owner may read it), never in the repository."""
     if path.exists():
-        return path.read_text(encoding="utf-8").strip()
+        key = path.read_text(encoding="utf-8").strip()
+        if len(key) >= 32:
+            return key
     key = secrets.token_hex(32)
-    path.touch(mode=0o600)
-    path.write_text(key, encoding="utf-8")
+    partial = path.with_name(path.name + ".new")
+    partial.unlink(missing_ok=True)
+    partial.touch(mode=0o600)
+    partial.write_text(key, encoding="utf-8")
+    partial.replace(path)  # never an empty key, even if this process dies half way
     return key
 
 
@@ -137,7 +147,7 @@ class Guard:
             return _refuse(403, "This request came from another site.")
         if path == "/_dash-update-component" and not request.is_json:
             return _refuse(415, "Callbacks are JSON.")
-        if path.startswith(PUBLIC):
+        if path.startswith(PUBLIC_PREFIXES) or path in PUBLIC_PATHS:
             return None
         user = self._signed_in()
         if user is None:
@@ -152,7 +162,8 @@ class Guard:
         whose account is still enabled (read again now, so a change of role counts at once)."""
         sid, seen = session.get("sid"), session.get("seen")
         fresh = isinstance(seen, (int, float)) and time.time() - seen < IDLE_MINUTES * 60
-        name = self.users.session_user(sid) if isinstance(sid, str) and fresh else None
+        longest = timedelta(hours=LONGEST_HOURS)
+        name = self.users.session_user(sid, longest) if isinstance(sid, str) and fresh else None
         demo = self.demo and _from_this_machine()
         user = demo_user() if demo and name == demo_user().username else None
         user = user or (self.users.get(name) if name else None)
@@ -168,7 +179,10 @@ class Guard:
         return user
 
     def _start(self, user: User) -> None:
-        """A new session at sign-in: nothing of the last one carries over."""
+        """A new session at sign-in: the last one (if any) ends, and nothing of it carries over."""
+        old = session.get("sid")
+        if isinstance(old, str):
+            self.users.end_session(old)
         session.clear()
         session["sid"], session["seen"] = self.users.start_session(user.username), time.time()
 
@@ -183,7 +197,9 @@ class Guard:
         user = self.users.verify(name, str(request.form.get("password", ""))[:1000])
         connection = self.users.connection
         if user is None:
-            note(connection, name or "(blank)", "login", "failed")
+            # Only a real username is recorded: what was typed could be a password.
+            known = self.users.get(name) is not None
+            note(connection, name if known else "(not a username)", "login", "failed")
             return Response(
                 _login_page(
                     csrf_token(),
@@ -200,7 +216,11 @@ class Guard:
         if not _token_ok():
             return _refuse(400, "The form had expired.")
         sid = session.get("sid")
-        name = self.users.session_user(sid) if isinstance(sid, str) else None
+        name = (
+            self.users.session_user(sid, timedelta(hours=LONGEST_HOURS))
+            if isinstance(sid, str)
+            else None
+        )
         if isinstance(sid, str):
             self.users.end_session(sid)
         session.clear()
@@ -222,10 +242,18 @@ def _same_origin() -> bool:
 
 
 def _from_this_machine() -> bool:
+    """A browser on this machine, asking for this machine by name: not a visitor relayed by a
+    proxy on it (which would come from loopback too), nor a page that rebound its own name."""
+    if any(h in request.headers for h in ("Forwarded", "X-Forwarded-For", "X-Real-IP")):
+        return False
+    host = request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else "[::1]"
+    if request.host.startswith("[") and not request.host.startswith("[::1]"):
+        return False
     try:
-        return ip_address(request.remote_addr or "").is_loopback
+        loopback = ip_address(request.remote_addr or "").is_loopback
     except ValueError:
         return False
+    return loopback and host in _LOOPBACK_NAMES
 
 
 def _next(path: str) -> str:
@@ -233,8 +261,16 @@ def _next(path: str) -> str:
 
 
 def _safe_next(wanted: str | None) -> str:
-    """Where to go after signing in: a path on this site, never another site."""
-    if not wanted or not wanted.startswith("/") or wanted.startswith("//") or "\\" in wanted:
+    """Where to go after signing in: a path on this site, never another site (no control
+    characters or spaces, no scheme, no host, however written)."""
+    if (
+        not wanted
+        or not wanted.startswith("/")
+        or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in wanted)
+    ):
+        return "/"
+    parts = urlsplit(wanted.replace("\\", "/"))
+    if parts.scheme or parts.netloc or wanted.replace("\\", "/").startswith("//"):
         return "/"
     return wanted
 

@@ -60,6 +60,7 @@ def create_app(
     its data are made up.
     """
     synthetic = sources.home.synthetic
+    demo = demo and synthetic  # never a password-less sign-in on a real area's figures
     app = Dash(
         __name__,
         title="PQA Digest",
@@ -195,8 +196,8 @@ def _downloads(app: Dash, sources: Sources) -> None:
         asked = request.args
         agencies = {a.code: a for a in sources.dataset.agencies}
         code = text_choice(asked.get("agency"), list(agencies))
-        areas = {a.ons_code: a for a in sources.areas()}
-        area = areas.get(text_choice(asked.get("area"), list(areas)) or "")
+        home = sources.home  # uploads, and so templates, are for the partnership's own area
+        area = home if text_choice(asked.get("area"), [home.ons_code]) else None
         period = period_choice(asked.get("period"), upload.upload_periods(sources))
         if code is None or area is None or period is None:
             abort(404)

@@ -183,6 +183,12 @@ class ReturnsStore:
         """Sign off a version, with its audit event, in one transaction. Only the latest
         version of a return, not yet signed off, can be: anything else raises
         :class:`StoreError` with the reason."""
+        try:
+            return self._sign_off(submission_id, signed_by)
+        except (duckdb.TransactionException, duckdb.ConstraintException):
+            raise StoreError("Someone has just signed this version off.") from None
+
+    def _sign_off(self, submission_id: int, signed_by: str) -> Submission:
         with transaction(self._connection) as cursor:
             found = cursor.execute(
                 "select s.agency, s.area, s.period, s.version,"

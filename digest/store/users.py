@@ -7,11 +7,12 @@ Nobody is deleted: a user who leaves is disabled, so the audit log always names 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal, TypeGuard, get_args
 
@@ -159,7 +160,9 @@ class UsersStore:
         user = self._existing(username)
         if user.disabled:
             raise UserError(f"{user.username} is already disabled.")
-        return self._change(user, "user.disable", actor, {"disabled": True})
+        changed = self._change(user, "user.disable", actor, {"disabled": True})
+        self.end_sessions(user.username)
+        return changed
 
     def enable(self, username: str, *, actor: str) -> User:
         """Let a disabled account sign in again."""
@@ -173,6 +176,7 @@ class UsersStore:
         user = self._existing(username)
         _check_password(password, user.username)
         self._change(user, "user.set_password", actor, {"password_hash": HASHER.hash(password)})
+        self.end_sessions(user.username)  # whoever had the old password is signed out
 
     def verify(self, username: str, password: str) -> User | None:
         """The user, if the password is theirs and the account is enabled; otherwise ``None``.
@@ -243,25 +247,36 @@ class UsersStore:
             cursor.close()
 
     def start_session(self, username: str) -> str:
-        """A new signed-in session for ``username``: its random id, for the cookie."""
+        """A new signed-in session for ``username``: its random id, for the cookie (only a hash
+        of it is stored, so a copy of the database gives no one a session)."""
         sid = secrets.token_urlsafe(32)
         self._query(
             "insert into sessions values (?, ?, ?, null)",
-            [sid, normalise_username(username), utc_now()],
+            [_hashed(sid), normalise_username(username), utc_now()],
         )
         return sid
 
-    def session_user(self, sid: str) -> str | None:
-        """The username of a session that has not ended (``None`` for an ended or unknown one)."""
+    def session_user(self, sid: str, longest: timedelta) -> str | None:
+        """The username of a session that has neither ended nor lasted longer than ``longest``
+        (``None`` otherwise, or for an unknown one)."""
         rows = self._query(
-            "select username from sessions where sid = ? and ended_at is null", [sid]
+            "select username from sessions where sid = ? and ended_at is null and started_at > ?",
+            [_hashed(sid), utc_now() - longest],
         )
         return str(rows[0][0]) if rows else None
 
     def end_session(self, sid: str) -> None:
         """End a session: its cookie is refused from now on, even if it is replayed."""
         self._query(
-            "update sessions set ended_at = ? where sid = ? and ended_at is null", [utc_now(), sid]
+            "update sessions set ended_at = ? where sid = ? and ended_at is null",
+            [utc_now(), _hashed(sid)],
+        )
+
+    def end_sessions(self, username: str) -> None:
+        """End every session of an account (its password changed, or it was disabled)."""
+        self._query(
+            "update sessions set ended_at = ? where username = ? and ended_at is null",
+            [utc_now(), normalise_username(username)],
         )
 
     def _query(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -382,3 +397,7 @@ def _matches(stored: str, password: str) -> bool:
         return HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _hashed(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()

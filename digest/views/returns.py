@@ -9,7 +9,7 @@ from digest.compare.report import return_due
 from digest.domain.dataset import Dataset
 from digest.domain.periods import Period
 from digest.domain.timestamps import uk_time
-from digest.store.returns import ReturnsStore, StoredValue
+from digest.store.returns import ReturnsStore, StoredValue, Submission
 from digest.validate.rules import WHOLE_RETURN
 
 
@@ -29,7 +29,8 @@ class ReturnStatus:
     overdue: bool
     signed_off: str = ""  # "by … on …" when the live version is signed off
     awaiting: int | None = None  # the id of the latest version, when it awaits sign-off
-    awaiting_version: int | None = None
+    awaiting_version: int | None = None  # its number, when it is a revision of a live one
+    awaiting_from: str = ""  # "by … on …" for that revision
 
     @property
     def state(self) -> str:
@@ -39,8 +40,9 @@ class ReturnStatus:
             return f"Missing: overdue since {due}" if self.overdue else f"Missing: due {due}"
         if self.signed_off and self.awaiting_version is not None:
             return (
-                f"Revised after sign-off: version {self.awaiting_version} awaits sign-off; "
-                f"version {self.version}, signed off {self.signed_off}, is live"
+                f"Revised after sign-off: version {self.awaiting_version}, sent "
+                f"{self.awaiting_from}, awaits sign-off; version {self.version}, signed off "
+                f"{self.signed_off}, is live"
             )
         if self.signed_off:
             return f"Signed off {self.signed_off}"
@@ -81,13 +83,16 @@ def return_statuses(
                 signed_off=f"by {by[0]} on {uk_time(by[1])}" if by else "",
                 awaiting=latest.id if waiting else None,
                 awaiting_version=latest.version if waiting and latest.id != current.id else None,
+                awaiting_from=f"by {latest.submitted_by} on {uk_time(latest.submitted_at)}",
             )
         )
     return statuses
 
 
-def current_figures(
+def latest_figures(
     store: ReturnsStore, agency: str, area: str, period: Period
-) -> list[StoredValue]:
-    """The figures of the current version of one return, each with its sheet and cell."""
-    return store.current_values(agency, area, period)
+) -> tuple[Submission | None, list[StoredValue]]:
+    """The latest version of one return (live, or a revision awaiting sign-off) and its
+    figures, each with its sheet and cell: what the chair signs off is what is shown."""
+    latest = store.latest(agency, area, period)
+    return latest, store.values(latest.id) if latest else []

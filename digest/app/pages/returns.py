@@ -22,7 +22,7 @@ from digest.app.pages.common import record_refusal
 from digest.domain.periods import Period
 from digest.store.audit import note
 from digest.store.database import StoreError
-from digest.views.returns import ReturnStatus, current_figures, return_statuses
+from digest.views.returns import ReturnStatus, latest_figures, return_statuses
 from digest.views.sources import Sources
 
 PATH = "/returns"
@@ -171,7 +171,8 @@ def register(app: Dash, sources: Sources) -> None:
             if code and period
             else {}
         )
-        if not may(user, "sign_off") or not isinstance(version, int) or version not in awaiting:
+        known = type(version) is int and version in awaiting  # a bool is an int to Python
+        if not may(user, "sign_off") or not known or not isinstance(version, int):
             note(
                 sources.store.connection,
                 user.username,
@@ -208,8 +209,8 @@ def register(app: Dash, sources: Sources) -> None:
         if code is None or period is None or agency_code is None:
             record_refusal(sources, "figures", area=area, period=period_text, agency=agency)
             return message("Choose a quarter and an agency from the lists.")
-        figures = current_figures(sources.store, agency_code, code, period)
-        if not figures:
+        latest, figures = latest_figures(sources.store, agency_code, code, period)
+        if latest is None or not figures:
             return message(f"No {agency_code} return has been accepted for {period}.")
         measures = sources.dataset.measures
         rows = [
@@ -221,8 +222,14 @@ def register(app: Dash, sources: Sources) -> None:
             ]
             for v in figures
         ]
+        which = (
+            "the live figures"
+            if latest.status == "current"
+            else f"version {latest.version}, awaiting sign-off (not yet live)"
+        )
         return table(
-            f"{agency_code} return for {period}: current figures and where each came from",
+            f"{agency_code} return for {period}, {which}, sent by {latest.submitted_by}: "
+            "each figure and where it came from",
             ["Code", "Measure", "Value", "Source"],
             rows,
             numeric=(2,),

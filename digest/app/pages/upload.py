@@ -66,7 +66,7 @@ def layout(sources: Sources, search_text: str, user: User) -> html.Div:
             ]
         )
     periods = upload_periods(sources)
-    areas = sources.areas()
+    areas = [sources.home]
     area_control = choice(
         "Area",
         "upload-area",
@@ -249,7 +249,9 @@ def _chosen(
     (another agency, an unknown quarter, a value of the wrong type) is refused and audited;
     a choice not yet made is simply not a return."""
     code = text_choice(agency, [a.code for a in sources.dataset.agencies])
-    area_code = text_choice(area, [a.ons_code for a in sources.areas()])
+    # A data lead returns for the partnership's own area (another area's figures are that
+    # area's partnership's to send).
+    area_code = text_choice(area, [sources.home.ons_code])
     quarter = period_choice(period, upload_periods(sources))
     unoffered = [
         name
