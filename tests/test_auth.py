@@ -549,3 +549,21 @@ def test_a_new_password_signs_out_whoever_had_the_old_one(app, store):
         "member@example.org", "a completely new password", actor="admin"
     )
     assert client.get("/_dash-layout").status_code == 401
+
+
+def test_five_failed_sign_ins_make_that_name_wait_even_with_the_right_password(app, store):
+    client = app.server.test_client()
+    for _ in range(5):
+        assert sign_in(client, "member@example.org", "wrong password!!").status_code == 401
+    waited = sign_in(client, "member@example.org")
+    assert waited.status_code == 429
+    assert "Too many attempts to sign in with that name" in waited.get_data(as_text=True)
+    other = app.server.test_client()
+    assert sign_in(other, "chair@example.org").status_code == 302  # other names are not held
+
+
+def test_every_answer_forbids_framing_and_sniffing(app):
+    response = app.server.test_client().get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -15,6 +15,7 @@ import hmac
 import html
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -116,6 +117,52 @@ def csrf_token() -> str:
     return token
 
 
+_CHECKING = threading.BoundedSemaphore(2)
+_TOO_MANY = (
+    "Too many attempts to sign in with that name: wait 15 minutes, or ask an administrator to "
+    "set a new password."
+)
+
+
+class Throttle:
+    """Failed sign-ins by name in the last :attr:`WINDOW` seconds: after :attr:`LIMIT` of
+    them, that name waits out the window (guessing a password takes too long to be worth it)."""
+
+    LIMIT = 5
+    WINDOW = 15 * 60
+
+    def __init__(self) -> None:
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def waiting(self, name: str) -> bool:
+        """Whether ``name`` must wait before trying again."""
+        now = time.time()
+        with self._lock:
+            recent = [t for t in self._failures.get(name, []) if now - t < self.WINDOW]
+            self._failures[name] = recent
+            return len(recent) >= self.LIMIT
+
+    def count(self, name: str, *, failed: bool) -> None:
+        """Count a failure (or forget them all after a success)."""
+        with self._lock:
+            if failed:
+                self._failures.setdefault(name, []).append(time.time())
+                if len(self._failures) > 10_000:  # a flood of names: keep memory bounded
+                    self._failures.clear()
+            else:
+                self._failures.pop(name, None)
+
+
+def _hardened(response: BaseResponse) -> BaseResponse:
+    """Headers every answer carries: never framed by another site, never sniffed."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
 @dataclass
 class Guard:
     """Installs the sign-in pages and the checks on a Flask server."""
@@ -124,6 +171,7 @@ class Guard:
     demo: bool = False
     secure_cookies: bool = False
     owner: int = field(default_factory=os.getpid)
+    _throttle: Throttle = field(default_factory=Throttle)
 
     def install(self, server: Flask, key: str) -> None:
         """Configure the session cookie and add the hooks and routes."""
@@ -135,6 +183,7 @@ class Guard:
             SESSION_COOKIE_NAME="digest_session",
         )
         server.before_request(self._check)
+        server.after_request(_hardened)
         server.add_url_rule("/login", view_func=self._login, methods=["GET", "POST"])
         server.add_url_rule("/logout", view_func=self._logout, methods=["POST"])
 
@@ -194,7 +243,12 @@ class Guard:
             expired = "The form had expired: sign in again."
             return Response(_login_page(csrf_token(), wanted, expired), 400)
         name = str(request.form.get("username", "")).strip().lower()[:200]
-        user = self.users.verify(name, str(request.form.get("password", ""))[:1000])
+        if self._throttle.waiting(name):
+            note(self.users.connection, "(throttled)", "login", "refused")
+            return Response(_login_page(csrf_token(), wanted, _TOO_MANY), 429)
+        with _CHECKING:  # argon2 takes 64 MB a check: a few at a time, whoever is trying
+            user = self.users.verify(name, str(request.form.get("password", ""))[:1000])
+        self._throttle.count(name, failed=user is None)
         connection = self.users.connection
         if user is None:
             # Only a real username is recorded: what was typed could be a password.
