@@ -322,22 +322,18 @@ class ReturnsStore:
         detail: dict[str, Any] | None = None,
     ) -> None:
         """Append an event that changes nothing else (a rejection, a dry run, a repeat upload)."""
-        cursor = self._connection.cursor()
-        try:
-            audit_trail.record(
-                cursor,
-                actor,
-                action,
-                outcome,
-                agency=agency,
-                area=area,
-                period=period,
-                sha256=sha256,
-                ruleset_version=ruleset_version,
-                detail=detail,
-            )
-        finally:
-            cursor.close()
+        audit_trail.note(
+            self._connection,
+            actor,
+            action,
+            outcome,
+            agency=agency,
+            area=area,
+            period=period,
+            sha256=sha256,
+            ruleset_version=ruleset_version,
+            detail=detail,
+        )
 
     def audit_log(self, limit: int = 1000) -> list[dict[str, Any]]:
         """The most recent audit events, newest first (an accepted version is its own event)."""

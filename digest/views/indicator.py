@@ -50,12 +50,12 @@ class SourceFigure:
     period: Period
     value: float | None
     status: str  # ok, c, x, z, or "missing" when no return holds it
-    version: int | None
-    sheet: str | None
-    cell: str | None
-    submitted: str | None  # UK time
-    submitted_by: str | None
-    file_name: str | None
+    version: int | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    submitted: str | None = None  # UK time
+    submitted_by: str | None = None
+    file_name: str | None = None
     origin: str | None = None  # where a figure that is not a returned one came from
 
     @property
@@ -182,21 +182,7 @@ def source_figures(
                 code
             )
             if current is None or stored is None:
-                found.append(
-                    SourceFigure(
-                        code,
-                        measure.description,
-                        quarter,
-                        None,
-                        "missing",
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                    )
-                )
+                found.append(SourceFigure(code, measure.description, quarter, None, "missing"))
                 continue
             found.append(
                 SourceFigure(
@@ -228,13 +214,7 @@ def _population_figure(sources: Sources, group: str, area: str, period: Period) 
             period,
             None,
             "missing",
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            "no population estimate is loaded",
+            origin="no population estimate is loaded",
         )
     year, value, origin = used
     return SourceFigure(
@@ -243,13 +223,7 @@ def _population_figure(sources: Sources, group: str, area: str, period: Period) 
         period,
         value,
         "ok",
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        "ONS mid-year population estimate, as published"
+        origin="ONS mid-year population estimate, as published"
         if origin == "ONS"
         else "the partnership's own estimate (data/partnership.yaml): ONS publishes none",
     )
