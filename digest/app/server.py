@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import Response, abort, request
@@ -200,7 +200,7 @@ def _downloads(app: Dash, sources: Sources) -> None:
         area = home if text_choice(asked.get("area"), [home.ons_code]) else None
         period = period_choice(asked.get("period"), upload.upload_periods(sources))
         if code is None or area is None or period is None:
-            abort(404)
+            _unoffered(sources, "template")
         user = current_user()
         if not may(user, "upload", code):
             note(sources.store.connection, user.username, "template", "refused", agency=code)
@@ -222,7 +222,7 @@ def _downloads(app: Dash, sources: Sources) -> None:
         asked = request.args
         where = AreaPeriod.chosen(sources, asked.get("area"), asked.get("period"))
         if where is None or where.period is None:
-            abort(404)
+            _unoffered(sources, "export")
         agency = text_choice(asked.get("agency"), [a.code for a in sources.dataset.agencies])
         kind = text_choice(asked.get("flag"), list(FLAG_WORDS))
         found = [
@@ -278,6 +278,18 @@ def _account(user: User, demo: bool) -> html.Div:
         ],
         className="digest-account",
     )
+
+
+def _unoffered(sources: Sources, action: str) -> NoReturn:
+    """Refuse a download asked for with choices no page offers (recorded), as not found."""
+    note(
+        sources.store.connection,
+        current_user().username,
+        action,
+        "refused",
+        detail={"sent": sorted(request.args)[:10]},
+    )
+    abort(404)
 
 
 def _too_large(_error: Exception) -> Response:

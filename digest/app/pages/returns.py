@@ -186,6 +186,15 @@ def register(app: Dash, sources: Sources) -> None:
         try:
             signed = sources.store.sign_off(version, user.username)
         except StoreError as refused:
+            note(
+                sources.store.connection,
+                user.username,
+                "sign_off",
+                "refused",
+                area=code,
+                period=period,
+                detail={"why": str(refused)},
+            )
             return message(str(refused)), 0
         return (
             html.P(

@@ -189,6 +189,15 @@ def register(app: Dash, sources: Sources) -> None:
             return message("Choose the agency, area and quarter before the workbook."), True, ""
         content = _decoded(contents)
         if content is None:
+            user = current_user()
+            note(
+                sources.store.connection,
+                user.username,
+                "upload",
+                "refused",
+                agency=chosen[0],
+                detail={"why": "not a file's contents, or too large"},
+            )
             return message("That file could not be received: choose it again."), True, ""
         result = _ingest(sources, current_user(), content, filename, chosen, dry_run=True)
         return (
