@@ -69,8 +69,8 @@ def _time_callbacks(sources: Sources, runs: int) -> None:
     app = create_app(sources, secret="benchmark", demo=True)
     client = app.server.test_client()
     if not sources.home.synthetic:  # no demo sign-in for a real area: a member signs in
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf" value="([^"]+)"', page)
+        form = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf" value="([^"]+)"', form)
         assert token is not None
         client.post(
             "/login", data={"username": READER, "password": PASSWORD, "csrf": token.group(1)}
