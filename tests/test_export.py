@@ -42,3 +42,25 @@ def test_text_that_looks_like_a_formula_stays_text():
     values = [sheet.cell(row=r, column=1).value for r in range(5, 5 + len(HOSTILE))]
     assert values == [text.replace("\r", "\n") for text in HOSTILE]  # XML reads CR as LF
     assert [sheet.cell(row=r, column=2).value for r in range(5, 5 + len(HOSTILE))] == [5] * 7
+
+
+def test_findings_come_errors_first_then_in_sheet_and_cell_order():
+    from digest.domain.findings import Finding
+    from digest.export.findings import findings_report
+
+    found = [
+        Finding("info", "value.text", "=1+1 typed as text", "Return", "E10", "CSC.S47"),
+        Finding("error", "value.negative", "negative", "Return", "E10", "CSC.S47"),
+        Finding("error", "value.text", "not a number", "Return", "E9", "CSC.REFERRALS"),
+        Finding("query", "change.large", "explain", "Return", "E12", "CSC.CIN_OPEN"),
+    ]
+    sheet = load_workbook(BytesIO(findings_report("csc.xlsx", found))).active
+    assert sheet is not None
+    rows = [r for r in sheet.iter_rows(min_row=5, values_only=True)]
+    assert [(r[0], r[2]) for r in rows] == [
+        ("Error (must be corrected)", "E9"),
+        ("Error (must be corrected)", "E10"),
+        ("Query (explain)", "E12"),
+        ("Note", "E10"),
+    ]
+    assert rows[-1][4] == "=1+1 typed as text"  # text, not a formula

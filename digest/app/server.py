@@ -36,7 +36,6 @@ from digest.views.sources import Sources
 from digest.views.templates import return_template
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGES = {
     scorecard.PATH: "Scorecard",
     exceptions.PATH: "Exception report",
@@ -306,7 +305,7 @@ def _too_large(_error: Exception) -> Response:
 def _file(content: bytes, name: str) -> Response:
     return Response(
         content,
-        mimetype=XLSX,
+        mimetype=upload.XLSX,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "X-Content-Type-Options": "nosniff",

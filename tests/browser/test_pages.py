@@ -147,6 +147,13 @@ def test_a_broken_workbook_shows_each_error_by_sheet_and_cell_and_stores_nothing
     assert "CSC.REFERRALS" in findings and "CSC.S47" in findings
     assert page.is_disabled("#upload-submit")
     assert "was not accepted" in page.inner_text("#upload-check")
+    with page.expect_download() as download:
+        page.click("#upload-findings-download")
+    sheet = load_workbook(BytesIO(download.value.path().read_bytes())).active
+    assert sheet is not None
+    rows = [r for r in sheet.iter_rows(values_only=True) if r[0] == "Error (must be corrected)"]
+    assert {r[3] for r in rows} >= {"CSC.REFERRALS", "CSC.S47"}
+    assert all(r[1] == "Return" and r[2] for r in rows)
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from digest.app.components import (
 )
 from digest.domain.findings import Finding
 from digest.domain.periods import Period
+from digest.export.findings import findings_report
 from digest.ingest import IngestResult, ingest
 from digest.store.audit import note
 from digest.store.database import StoreError
@@ -33,6 +34,7 @@ from digest.validate.rules import WHOLE_RETURN, Submitting
 from digest.views.sources import Sources
 
 PATH = "/upload"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: The largest workbook accepted: a quarterly return is tens of kilobytes.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 _SEVERITY = {"error": "Error (must be corrected)", "query": "Query (explain)", "info": "Note"}
@@ -132,6 +134,8 @@ def layout(sources: Sources, search_text: str, user: User) -> html.Div:
                 className="form-text",
             ),
             updating("upload-check", "Check of the workbook"),
+            dcc.Store(id="upload-findings-data"),
+            dcc.Download(id="upload-findings-file"),
             html.Div(
                 [
                     html.H3("4. Submit", className="h4 mt-4"),
@@ -174,6 +178,7 @@ def register(app: Dash, sources: Sources) -> None:
         Output("upload-check", "children"),
         Output("upload-submit", "disabled"),
         Output("upload-result", "children"),
+        Output("upload-findings-data", "data"),
         Input("upload-file", "contents"),
         State("upload-file", "filename"),
         State("upload-agency", "value"),
@@ -186,7 +191,12 @@ def register(app: Dash, sources: Sources) -> None:
     ) -> Any:
         chosen = _chosen(sources, current_user(), agency, area, period)
         if chosen is None:
-            return message("Choose the agency, area and quarter before the workbook."), True, ""
+            return (
+                message("Choose the agency, area and quarter before the workbook."),
+                True,
+                "",
+                None,
+            )
         content = _decoded(contents)
         if content is None:
             user = current_user()
@@ -198,13 +208,34 @@ def register(app: Dash, sources: Sources) -> None:
                 agency=chosen[0],
                 detail={"why": "not a file's contents, or too large"},
             )
-            return message("That file could not be received: choose it again."), True, ""
+            return message("That file could not be received: choose it again."), True, "", None
         result = _ingest(sources, current_user(), content, filename, chosen, dry_run=True)
+        kept = {"file": result.file, "findings": [f.to_dict() for f in result.findings]}
         return (
             _findings(result, explain=True),
             result.outcome != "accepted" and not _only_queries(result),
             "",
+            kept if result.findings else None,
         )
+
+    @app.callback(
+        Output("upload-findings-file", "data"),
+        Input("upload-findings-download", "n_clicks"),
+        State("upload-findings-data", "data"),
+        prevent_initial_call=True,
+    )
+    def download_findings(clicks: object, kept: object) -> Any:
+        findings = _kept_findings(kept)
+        if not clicks or findings is None:
+            return no_update
+        name, found = findings
+        stem = name.rsplit(".", 1)[0]
+        return {
+            "content": base64.b64encode(findings_report(name, found)).decode(),
+            "filename": f"findings - {stem}.xlsx",
+            "base64": True,
+            "type": XLSX,
+        }
 
     @app.callback(
         Output("upload-result", "children", allow_duplicate=True),
@@ -354,6 +385,15 @@ def _findings(result: IngestResult, *, explain: bool) -> list[Any]:
     shown: list[Any] = [html.P(_headline(result), className=outcome, role="status")]
     if result.findings:
         shown.append(_findings_table(result.findings))
+        if explain:  # a check: the findings can be taken away to work through
+            shown.append(
+                html.Button(
+                    "Download the findings (Excel)",
+                    id="upload-findings-download",
+                    className="btn btn-outline-primary",
+                    type="button",
+                )
+            )
     queries = [f for f in result.findings if f.severity == "query"]
     if explain and queries and not any(f.severity == "error" for f in result.findings):
         shown.append(html.H4("Explain each query", className="h5 mt-3"))
@@ -373,6 +413,26 @@ def _findings(result: IngestResult, *, explain: bool) -> list[Any]:
                 )
             )
     return shown
+
+
+def _kept_findings(kept: object) -> tuple[str, list[Finding]] | None:
+    """The findings the page kept from its last check (the browser holds them: each is checked
+    to be plain text before it goes into a spreadsheet, and there are only so many)."""
+    if not isinstance(kept, dict) or not isinstance(kept.get("findings"), list):
+        return None
+    fields = ("severity", "rule", "message", "sheet", "cell", "code")
+    found = []
+    for item in kept["findings"][:2000]:
+        if not isinstance(item, dict):
+            return None
+        values = {key: item.get(key) for key in fields}
+        if not all(v is None or (isinstance(v, str) and len(v) <= 2000) for v in values.values()):
+            return None
+        if values["severity"] not in _SEVERITY or not values["rule"] or not values["message"]:
+            return None
+        found.append(Finding(**values))  # type: ignore[arg-type]
+    name = kept.get("file")
+    return (name if isinstance(name, str) else "upload.xlsx")[:120], found
 
 
 def _headline(result: IngestResult) -> str:
