@@ -551,6 +551,12 @@ def test_every_problem_is_listed_at_once(submit, dataset, demo_returns, rows):
         ("N/A", "x", "was typed as 'N/A' and read as the status x (not available)."),
         ("-", "x", "was typed as '-' and read as the status x (not available)."),
         (" C ", "c", None),
+        ("low", "c", "was typed as 'low' and read as the status c (suppressed)."),
+        ("k", "c", "was typed as 'k' and read as the status c (suppressed)."),
+        ("~", "c", "was typed as '~' and read as the status c (suppressed)."),
+        ("*", "c", "was typed as '*' and read as the status c (suppressed)."),
+        (":", "x", "was typed as ':' and read as the status x (not available)."),
+        ("NA", "x", "was typed as 'NA' and read as the status x (not available)."),
     ],
 )
 def test_a_status_is_stored_as_a_status_never_zero(
@@ -700,3 +706,17 @@ def test_a_return_identical_to_last_quarter_is_a_query(submit, store, dataset, d
         workbook_bytes(dataset, last, comment="Figures confirmed unchanged by the service manager.")
     )
     assert explained.outcome == "accepted"
+
+
+@pytest.mark.parametrize("typed", ["None", "null", "NaN"])
+def test_words_that_mean_nothing_in_particular_are_refused_not_guessed(
+    submit, dataset, demo_returns, typed
+):
+    """T19: 'None' and 'null' are not collapsed into a status (as pandas would): the data lead
+    is asked what they mean."""
+    values = figures(demo_returns)
+    values["CSC.CPP_ENDED_2Y"] = typed
+    result = submit(workbook_bytes(dataset, values))
+    assert result.outcome == "rejected"
+    [error] = [f for f in result.findings if f.code == "CSC.CPP_ENDED_2Y"]
+    assert error.severity == "error" and error.cell is not None
