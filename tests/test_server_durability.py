@@ -205,3 +205,20 @@ def test_a_return_acknowledged_before_a_kill_9_is_in_the_database(server, bodies
     os.kill(process.pid, signal.SIGKILL)  # straight after "accepted", before any shutdown
     process.wait()
     assert int(found.group(1)) in stored_versions(db)[("CSC", period)]
+
+
+def test_another_program_is_refused_while_the_server_goes_on_serving(server, bodies):
+    """T43: a second process cannot open the database the server owns; the server carries on."""
+    base, db, _ = server
+    _, read = bodies
+    other = subprocess.run(
+        [sys.executable, "-m", "digest", "returns", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert other.returncode == 1
+    assert "is in use by another program" in other.stderr
+    assert "Traceback" not in other.stderr
+    answer = Browser(base).call(read(str(DEMO_LAST)))
+    assert "Traceback" not in answer and "indicators" in answer
