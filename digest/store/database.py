@@ -10,6 +10,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -77,6 +78,18 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if not read_only:
         migrate(connection)
     return connection
+
+
+def fetch(
+    connection: duckdb.DuckDBPyConnection, sql: str, parameters: list[Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """The rows of one statement, on a cursor of its own: safe from any of the server's threads
+    sharing the connection."""
+    cursor = connection.cursor()
+    try:
+        return cursor.execute(sql, parameters or []).fetchall()
+    finally:
+        cursor.close()
 
 
 def backup(connection: duckdb.DuckDBPyConnection, path: Path, out: Path) -> None:

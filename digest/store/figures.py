@@ -7,22 +7,13 @@ from typing import Any
 
 import duckdb
 
+from digest.store.database import fetch
+
 _CURRENT = (
     "select area, code, period_index, value, {status} from current_figures "
     "where list_contains(?::varchar[], code) and list_contains(?::varchar[], area) "
     "and period_index between ? and ?"
 )
-
-
-def _rows(
-    connection: duckdb.DuckDBPyConnection, sql: str, parameters: list[Any]
-) -> list[tuple[Any, ...]]:
-    """The rows of one query, on a cursor of its own (safe to share the connection)."""
-    cursor = connection.cursor()
-    try:
-        return cursor.execute(sql, parameters).fetchall()
-    finally:
-        cursor.close()
 
 
 def current_figures(
@@ -33,7 +24,7 @@ def current_figures(
     last_index: int,
 ) -> list[tuple[Any, ...]]:
     """Rows ``(area, code, period_index, value, status)`` of the current versions of returns."""
-    return _rows(
+    return fetch(
         connection, _CURRENT.format(status="status"), [codes, areas, first_index, last_index]
     )
 
@@ -59,7 +50,7 @@ def areas_with_returns(connection: duckdb.DuckDBPyConnection) -> list[str]:
     """Every area that has at least one stored return."""
     return [
         area
-        for (area,) in _rows(connection, "select distinct area from submissions order by area", [])
+        for (area,) in fetch(connection, "select distinct area from submissions order by area", [])
     ]
 
 
@@ -67,7 +58,7 @@ def populations(
     connection: duckdb.DuckDBPyConnection, areas: list[str], age_group: str
 ) -> dict[tuple[str, int], float]:
     """Mid-year population estimates ``{(area, year): value}`` for an age group."""
-    rows = _rows(
+    rows = fetch(
         connection,
         "select area_code, year, value from populations "
         "where list_contains(?, area_code) and age_group = ? and value is not null",
@@ -81,7 +72,7 @@ def returns_received(
 ) -> set[tuple[str, str, str]]:
     """``(agency, area, period)`` of every return stored (any version) for the areas and periods
     given, periods written as ``2025-26 Q2``."""
-    rows = _rows(
+    rows = fetch(
         connection,
         "select distinct agency, area, period from submissions "
         "where list_contains(?::varchar[], area) and list_contains(?::varchar[], period)",

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from digest.store.database import transaction, utc_now
+from digest.store.database import fetch, transaction, utc_now
 
 # Rows arrive in hundreds of thousands (LAIT): a registered DataFrame inserts them in one
 # statement, several times faster than list parameters with unnest and far faster than VALUES.
@@ -261,16 +261,6 @@ def remove_edition(connection: duckdb.DuckDBPyConnection, source: str, edition: 
     return int(found[0][0]) if found else 0
 
 
-def _query(
-    connection: duckdb.DuckDBPyConnection, sql: str, parameters: list[Any]
-) -> list[tuple[Any, ...]]:
-    cursor = connection.cursor()
-    try:
-        return cursor.execute(sql, parameters).fetchall()
-    finally:
-        cursor.close()
-
-
 def published_figure(
     connection: duckdb.DuckDBPyConnection, source: str, measure: str, area_code: str, year: int
 ) -> tuple[float | None, str] | None:
@@ -278,7 +268,7 @@ def published_figure(
 
     ``value`` is None whenever ``status`` is not ``ok``: a suppressed figure is never zero.
     """
-    rows = _query(
+    rows = fetch(
         connection,
         "select f.value, f.status from published_figures as f"
         " join published_editions as e using (source, edition)"
@@ -300,7 +290,7 @@ def published_series(
 
     One figure per area and year, from the preferred edition; ordered by area, then year.
     """
-    rows = _query(
+    rows = fetch(
         connection,
         "select f.source, f.edition, f.file_name, f.measure, f.area_code, f.area_level, f.year,"
         " f.period, f.value, f.status"
@@ -319,7 +309,7 @@ def population(
     connection: duckdb.DuckDBPyConnection, area_code: str, year: int, age_group: str = "0-17"
 ) -> float | None:
     """The mid-year population estimate of an area, or None if not published or not available."""
-    rows = _query(
+    rows = fetch(
         connection,
         "select p.value from populations as p join published_editions as e using (source, edition)"
         f" where p.area_code = ? and p.year = ? and p.age_group = ? {_PREFERRED} limit 1",
@@ -330,7 +320,7 @@ def population(
 
 def neighbours(connection: duckdb.DuckDBPyConnection, area_code: str, model: str) -> list[str]:
     """The ONS codes of an area's statistical neighbours in a model ('2021', '2025'), by rank."""
-    rows = _query(
+    rows = fetch(
         connection,
         "select neighbour_code from statistical_neighbours where area_code = ? and model = ?"
         " order by rank",
@@ -341,9 +331,7 @@ def neighbours(connection: duckdb.DuckDBPyConnection, area_code: str, model: str
 
 def neighbour_models(connection: duckdb.DuckDBPyConnection) -> list[str]:
     """The statistical-neighbour models in the store, oldest first."""
-    rows = _query(
-        connection, "select distinct model from statistical_neighbours order by model", []
-    )
+    rows = fetch(connection, "select distinct model from statistical_neighbours order by model", [])
     return [model for (model,) in rows]
 
 
@@ -389,7 +377,7 @@ def population_rows(
     from the preferred edition of each."""
     return [
         (area, year, value, status, source, edition)
-        for area, year, value, status, source, edition in _query(
+        for area, year, value, status, source, edition in fetch(
             connection,
             "select p.area_code, p.year, p.value, p.status, p.source, p.edition"
             " from populations as p join published_editions as e using (source, edition)"
@@ -416,7 +404,7 @@ def figures_of(
     of each: rows ``(source, measure, area_code, area_level, year, value, status)``."""
     if not measures:
         return []
-    return _query(
+    return fetch(
         connection,
         "select f.source, f.measure, f.area_code, f.area_level, f.year, f.value, f.status"
         " from published_figures as f join published_editions as e using (source, edition)"
@@ -434,7 +422,7 @@ def populations_of(
     rows ``(area_code, year, age_group, value)``, the value None when not published."""
     if not age_groups:
         return []
-    return _query(
+    return fetch(
         connection,
         "select p.area_code, p.year, p.age_group, p.value"
         " from populations as p join published_editions as e using (source, edition)"
@@ -448,7 +436,7 @@ def populations_of(
 def neighbour_groups(connection: duckdb.DuckDBPyConnection) -> dict[str, dict[str, list[str]]]:
     """Every statistical-neighbour model: ``{model: {area_code: [neighbour codes by rank]}}``."""
     groups: dict[str, dict[str, list[str]]] = {}
-    for model, area, neighbour in _query(
+    for model, area, neighbour in fetch(
         connection,
         "select model, area_code, neighbour_code from statistical_neighbours"
         " order by model, area_code, rank",

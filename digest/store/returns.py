@@ -16,7 +16,7 @@ import duckdb
 from digest.domain.periods import Period
 from digest.domain.statuses import Status
 from digest.store import audit as audit_trail
-from digest.store.database import StoreError, transaction, utc_now
+from digest.store.database import StoreError, fetch, transaction, utc_now
 from digest.validate.rules import PreviousReturn, ValidatedReturn
 
 _ATTEMPTS = 3
@@ -152,11 +152,7 @@ class ReturnsStore:
         return self._connection
 
     def _query(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        cursor = self._connection.cursor()
-        try:
-            return cursor.execute(sql, parameters or []).fetchall()
-        finally:
-            cursor.close()
+        return fetch(self._connection, sql, parameters)
 
     def current(self, agency: str, area: str, period: Period) -> Submission | None:
         """The live version of a return, if one was accepted: the latest signed off, or the
