@@ -30,6 +30,7 @@ from digest.published.compact import export as export_compact
 from digest.published.files import PublishedFileError
 from digest.published.importer import import_published
 from digest.read.safe import ReaderUnavailable
+from digest.recheck import recheck
 from digest.store.database import StoreError, backup, connect, database_path
 from digest.store.figures import areas_with_returns
 from digest.store.published import neighbour_models, neighbours
@@ -217,6 +218,20 @@ def cmd_values(args: argparse.Namespace) -> int:
         shown = v.status if v.value is None else f"{v.value:,.0f}"
         print(f"  {v.code:<30} {shown:>10}   {v.sheet}!{v.cell}")
     return 0
+
+
+def cmd_recheck(args: argparse.Namespace) -> int:
+    """Re-check the latest version of a return under the rules in force; write nothing."""
+    area = args.area or home_area().ons_code
+    found = recheck(_store(args, read_only=True), load_dataset(), args.agency, area, args.period)
+    if found is None:
+        print(f"No {args.agency} return is stored for {area}, {args.period}.")
+        return 1
+    print(found.summary())
+    for d in found.differences:
+        place = f"{d.cell} ({d.code})" if d.cell else d.code or "the return"
+        print(f"  {place}: {d.change}. {d.message}")
+    return 2 if found.blocked else 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -613,6 +628,16 @@ def build_parser() -> argparse.ArgumentParser:
     values.add_argument("--period", required=True, type=_period)
     values.add_argument("--area", type=_area, help="ONS code (default: the partnership's area)")
     values.add_argument("--json", action="store_true")
+
+    again = add(
+        "recheck",
+        cmd_recheck,
+        "Re-check a stored return under the rules in force now and show what differs "
+        "(exit 2: it would now be refused).",
+    )
+    again.add_argument("--agency", required=True, type=_agency)
+    again.add_argument("--period", required=True, type=_period)
+    again.add_argument("--area", type=_area, help="ONS code (default: the partnership's area)")
 
     indicators = add(
         "indicators",

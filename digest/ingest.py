@@ -19,13 +19,20 @@ from digest.domain.periods import Period
 from digest.domain.timestamps import uk_time
 from digest.read.errors import UnreadableWorkbook
 from digest.read.safe import read_workbook
-from digest.store.returns import NewSubmission, ReturnContext, ReturnsStore, Submission
+from digest.store.returns import (
+    Explained,
+    NewSubmission,
+    ReturnContext,
+    ReturnsStore,
+    Submission,
+)
 from digest.validate.privacy import child_level_kind
 from digest.validate.rules import (
     MIN_EXPLANATION,
-    RULESET_VERSION,
+    RULESET,
     WHOLE_RETURN,
     PreviousReturn,
+    Ruleset,
     Submitting,
     ValidatedReturn,
     check_explanations,
@@ -57,6 +64,9 @@ class IngestResult:
     version: int | None = None
     dry_run: bool = False
     findings: list[Finding] = field(default_factory=list)
+    #: Explanations carried forward from the version before (``carried_from``), to confirm.
+    carried: dict[str, str] = field(default_factory=dict)
+    carried_from: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The result as the JSON object ``digest ingest --json`` prints."""
@@ -70,6 +80,8 @@ class IngestResult:
             "version": self.version,
             "dry_run": self.dry_run,
             "findings": [f.to_dict() for f in self.findings],
+            "carried": self.carried,
+            "carried_from": self.carried_from,
         }
 
 
@@ -94,6 +106,7 @@ def ingest(
     explanations: dict[str, str] | None = None,
     dry_run: bool = False,
     dataset: Dataset | None = None,
+    ruleset: Ruleset = RULESET,
 ) -> IngestResult:
     """Read, validate and (unless ``dry_run``) store one return workbook."""
     dataset = dataset or load_dataset()
@@ -112,7 +125,7 @@ def ingest(
             area=checked.area if checked else None,
             period=checked.period if checked else None,
             sha256=sha256,
-            ruleset_version=RULESET_VERSION,
+            ruleset_version=ruleset.version,
             detail={
                 "file_name": name,
                 "rules": sorted({f.rule for f in findings if f.severity != "info"}),
@@ -135,7 +148,7 @@ def ingest(
         return contexts[agency, area, period].previous
 
     try:
-        checked = validate_return(workbook, dataset, submitting, previous)
+        checked = validate_return(workbook, dataset, submitting, previous, ruleset)
     except Exception:  # a check that breaks on odd data must never count as passed
         log.exception("a check failed on %s (sha256 %s)", name, sha256)
         finding = Finding("error", "check.failed", CHECK_FAILED)
@@ -168,6 +181,18 @@ def ingest(
         current = store.latest(*key)
         assert current is not None
         return _unchanged(store, name, current, submitted_by, dry_run)
+    carried: dict[str, int] = {}
+    if missing and latest is not None:
+        before = store.explained(*key)
+        kept = _carry_forward(missing, checked, before)
+        if kept and before is not None:
+            given |= kept
+            carried = dict.fromkeys(kept, before.version)
+            checked.findings = sort_findings(
+                checked.findings + [_carried_note(code, before.version) for code in sorted(kept)]
+            )
+            findings = checked.findings
+            missing = checked.unexplained(given)
     if missing:
         keys = sorted({q.code or WHOLE_RETURN for q in missing})
         short = [key for key in keys if given.get(key, "").strip()]
@@ -195,10 +220,10 @@ def ingest(
             area=checked.area,
             period=checked.period,
             sha256=sha256,
-            ruleset_version=RULESET_VERSION,
+            ruleset_version=ruleset.version,
             detail={"file_name": name},
         )
-        return _result(
+        result = _result(
             name,
             "accepted",
             f"{name} passed every check (dry run: nothing was stored).",
@@ -206,6 +231,7 @@ def ingest(
             findings,
             dry_run,
         )
+        return _with_carried(result, given, carried)
 
     stored, created = store.record(
         NewSubmission(
@@ -214,9 +240,10 @@ def ingest(
             file_name=name,
             file_size=len(content),
             dataset_version=dataset.dataset_version,
-            ruleset_version=RULESET_VERSION,
+            ruleset_version=ruleset.version,
             submitted_by=submitted_by,
             explanations=given,
+            carried_from=carried,
         ),
         latest,
     )
@@ -227,13 +254,64 @@ def ingest(
         name,
         "accepted",
         f"{name} was accepted as version {stored.version} of the "
-        f"{stored.agency} return for {stored.period}{superseded}.",
+        f"{stored.agency} return for {stored.period}{superseded}."
+        + (
+            f" The explanations for {', '.join(sorted(carried))} were carried forward from "
+            f"version {stored.version - 1}, as their queries are unchanged: please confirm them."
+            if carried
+            else ""
+        ),
         checked,
         findings,
         dry_run,
     )
     result.version = stored.version
+    return _with_carried(result, given, carried)
+
+
+def _with_carried(
+    result: IngestResult, given: dict[str, str], carried: dict[str, int]
+) -> IngestResult:
+    result.carried = {code: given[code] for code in sorted(carried)}
+    result.carried_from = next(iter(carried.values()), None)
     return result
+
+
+def _carry_forward(
+    missing: list[Finding], checked: ValidatedReturn, before: Explained | None
+) -> dict[str, str]:
+    """The explanations of the version before that still answer a query of this one: the same
+    rule on the same cell about the same figure (for the whole return, the same figures)."""
+    if before is None:
+        return {}
+    now = {v.code: (v.value, v.status) for v in checked.values}
+    kept = {}
+    for query in missing:
+        key = query.code or WHOLE_RETURN
+        text = before.explanations.get(key, "")
+        same_figures = (
+            now == before.values
+            if query.code is None
+            else now.get(query.code) == before.values.get(query.code)
+        )
+        if (
+            (query.rule, query.code, query.cell) in before.queries
+            and same_figures
+            and len(text.strip()) >= MIN_EXPLANATION
+        ):
+            kept[key] = text
+    return kept
+
+
+def _carried_note(code: str, version: int) -> Finding:
+    subject = "the whole return" if code == WHOLE_RETURN else code
+    return Finding(
+        "info",
+        "explanation.carried_forward",
+        f"The explanation for {subject} was carried forward from version {version}, as the "
+        "query and its figure are unchanged: confirm it still holds, or give a new one.",
+        code=None if code == WHOLE_RETURN else code,
+    )
 
 
 def _own_explanations(
@@ -280,7 +358,7 @@ def _unchanged(
         area=current.area,
         period=current.period,
         sha256=current.sha256,
-        ruleset_version=RULESET_VERSION,
+        ruleset_version=current.ruleset_version,
         detail={"file_name": name, "version": current.version},
     )
     return IngestResult(

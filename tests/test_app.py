@@ -687,11 +687,47 @@ def submit(served: Served, values: dict[str, Any], explanations: dict[str, str])
     )
 
 
-def changed_csc_return(dataset: Dataset, demo_returns: Any) -> bytes:
-    """A corrected CSC return for Q2 that does not explain its query."""
+def changed_csc_return(dataset: Dataset, demo_returns: Any, *, queried: bool = True) -> bytes:
+    """A corrected CSC return for Q2 that does not explain its query; with ``queried`` the
+    queried figure is among the corrections, so its query is asked afresh."""
     values = figures(demo_returns, "CSC", Q2)
     values["CSC.S47"] = int(values["CSC.S47"]) + 1
+    if queried:
+        values[QUERIED] = int(values[QUERIED]) + 1
     return workbook_bytes(dataset, values, agency="CSC", period=Q2)
+
+
+def test_an_unchanged_query_keeps_its_explanation_to_confirm_or_change(
+    fresh, dataset, demo_returns
+):
+    """T32 in the app: the box comes filled with the answer given before; sent as it is, it is
+    the data lead's own again, and left out it is stored as carried forward."""
+    content = changed_csc_return(dataset, demo_returns, queried=False)
+    answer = fresh.answer("upload-check.children", upload_values(data_url(content)))
+    shown = texts(answer["upload-check"])
+    assert shown[0] == (
+        "CSC-return.xlsx passed every check. 1 explanation was carried forward from version 1, "
+        "as the queries are unchanged: confirm or change below, then submit."
+    )
+    assert (
+        f"Explanation for {QUERIED} (carried forward from version 1: confirm it or change it)"
+        in shown
+    )
+    box = component(answer, {"type": "upload-explain", "code": QUERIED})
+    assert box["value"] == EXPLAINED
+    assert answer["upload-submit"]["disabled"] is False
+
+    answer = submit(fresh, upload_values(data_url(content)), {})
+    assert texts(answer["upload-result"])[0].endswith(
+        f"The explanations for {QUERIED} were carried forward from version 1, as their queries "
+        "are unchanged: please confirm them."
+    )
+    current = fresh.store.current("CSC", AREA, Q2)
+    assert current is not None and fresh.store.carried(current.id) == {QUERIED: 1}
+    shown = fresh.shown("returns-table.children", returns_values())
+    assert "1 of 1 explained (1 carried forward: to confirm)" in shown
+    flagged = fresh.shown("exceptions-content.children", exceptions_values())
+    assert any(text.startswith("(Carried forward from version 1: to confirm)") for text in flagged)
 
 
 def test_checking_a_workbook_stores_nothing_and_says_it_passed(fresh, dataset, demo_returns):

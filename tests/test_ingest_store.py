@@ -313,3 +313,43 @@ def test_a_revision_after_sign_off_waits_and_the_signed_off_version_stays_live(
         store.sign_off(latest.id, "chair@example.org")
     signed = [e for e in store.audit_log() if e["action"] == "sign_off"]
     assert [e["submission_id"] for e in signed] == [latest.id, first.id]
+
+
+def test_an_explanation_is_carried_forward_only_while_its_query_and_figure_are_unchanged(
+    store, dataset, demo_returns
+):
+    """T32: a corrected file keeps the answer to an unchanged query, marked to confirm; a
+    changed figure is asked about afresh."""
+    before = PERIOD.previous()
+    assert put(store, workbook_bytes(dataset, figures(demo_returns, period=before), period=before))
+    values = figures(demo_returns, period=before)  # as last quarter, but for one figure
+    values["CSC.REFERRALS"] = int(values["CSC.REFERRALS"]) * 3
+    reason = "A new front door opened in August and took every contact."
+    first = put(store, workbook_bytes(dataset, values), explanations={"CSC.REFERRALS": reason})
+    assert (first.outcome, first.version) == ("accepted", 1)
+
+    values["CSC.CLA_OPEN"] = int(values["CSC.CLA_OPEN"]) + 1  # a correction elsewhere
+    second = put(store, workbook_bytes(dataset, values), "corrected.xlsx")
+    assert (second.outcome, second.version) == ("accepted", 2)
+    assert second.message.endswith(
+        "The explanations for CSC.REFERRALS were carried forward from version 1, as their "
+        "queries are unchanged: please confirm them."
+    )
+    [note] = [f for f in second.findings if f.rule == "explanation.carried_forward"]
+    assert note.code == "CSC.REFERRALS"
+    current = store.current("CSC", AREA, PERIOD)
+    assert current is not None
+    assert store.explanations(current.id) == {"CSC.REFERRALS": reason}
+    assert store.carried(current.id) == {"CSC.REFERRALS": 1}
+
+    values["CSC.REFERRALS"] += 40  # the queried figure itself is corrected: ask again
+    third = put(store, workbook_bytes(dataset, values), "corrected again.xlsx")
+    assert third.outcome == "rejected"
+    assert "1 query needs an explanation (CSC.REFERRALS)" in third.message
+
+    given = "Recounted after the front door's first month; the rise is real."
+    fourth = put(store, workbook_bytes(dataset, values), explanations={"CSC.REFERRALS": given})
+    assert (fourth.outcome, fourth.version) == ("accepted", 3)
+    latest = store.current("CSC", AREA, PERIOD)
+    assert latest is not None and store.carried(latest.id) == {}
+    assert store.explanations(latest.id) == {"CSC.REFERRALS": given}

@@ -7,7 +7,7 @@ kept, marked superseded. Every change is written in one transaction with its aud
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -115,6 +115,18 @@ class NewSubmission:
     dataset_version: int
     ruleset_version: str
     submitted_by: str
+    explanations: dict[str, str]
+    carried_from: dict[str, int] = field(default_factory=dict)  # explanation code → version
+
+
+@dataclass(frozen=True)
+class Explained:
+    """A version's queries with what they asked about and how they were answered, so a
+    corrected file raising the same query can carry the answer forward."""
+
+    version: int
+    queries: frozenset[tuple[str, str | None, str | None]]  # (rule, code, cell)
+    values: dict[str, tuple[float | None, Status]]
     explanations: dict[str, str]
 
 
@@ -275,6 +287,37 @@ class ReturnsStore:
         )
         return dict(rows)
 
+    def carried(self, submission_id: int) -> dict[str, int]:
+        """The explanations of a version carried forward from an earlier one: code → version."""
+        rows = self._query(
+            "select code, carried_from from query_explanations"
+            " where submission_id = ? and carried_from is not null order by code",
+            [submission_id],
+        )
+        return dict(rows)
+
+    def explained(self, agency: str, area: str, period: Period) -> Explained | None:
+        """The latest version of a return with its queries, figures and explanations."""
+        rows = self._query(
+            "select s.version,"
+            " [(f.rule, f.code, f.cell) for f in s.findings if f.severity = 'query'],"
+            " s.figures,"
+            " (select map(list(e.code), list(e.text)) from query_explanations as e"
+            "  where e.submission_id = s.id)"
+            " from submissions as s where s.agency = ? and s.area = ? and s.period = ?"
+            " order by s.version desc limit 1",
+            [agency, area, str(period)],
+        )
+        if not rows:
+            return None
+        version, queries, figures, explanations = rows[0]
+        return Explained(
+            version=version,
+            queries=frozenset(tuple(q) for q in queries),
+            values={f["code"]: (f["value"], f["status"]) for f in figures},
+            explanations=dict(explanations or {}),
+        )
+
     def findings(self, submission_id: int) -> list[dict[str, Any]]:
         """The queries and notes recorded when a version was accepted."""
         rows = self._query(
@@ -434,7 +477,14 @@ class ReturnsStore:
             cursor,
             "query_explanations",
             [
-                (submission.id, code, text, new.submitted_by, submission.submitted_at)
+                (
+                    submission.id,
+                    code,
+                    text,
+                    new.submitted_by,
+                    submission.submitted_at,
+                    new.carried_from.get(code),
+                )
                 for code, text in sorted(new.explanations.items())
             ],
         )

@@ -6,23 +6,44 @@ finding, each located by sheet, cell and measure code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 
 from digest.domain.areas import AreaError, find_area
 from digest.domain.dataset import Agency, Dataset
-from digest.domain.findings import Finding, sort_findings
+from digest.domain.findings import Finding, Severity, sort_findings
 from digest.domain.periods import Period, PeriodError
 from digest.domain.statuses import Status
 from digest.read.cells import Cell, Sheet, Workbook, a1
 from digest.validate.privacy import child_level_kind
-from digest.validate.values import Reading, read_value
+from digest.validate.values import read_value
 from digest.workbook import layout
 from digest.workbook.template import fixed_texts
 
-#: The version of these rules. Stored with every submission, so a figure can be traced to the
-#: rules that accepted it; raise it whenever a rule or its severity changes.
-RULESET_VERSION = "1.0"
+
+@dataclass(frozen=True)
+class Ruleset:
+    """The version of these rules and the severity of each check on a return's figures.
+
+    The version is stored with every submission, so a figure can be traced to the rules that
+    accepted it; raise it whenever a rule or its severity changes. Checks of the file, the
+    template and privacy are always errors.
+    """
+
+    version: str
+    severity: Mapping[str, Severity]
+
+
+RULESET = Ruleset(
+    version="1.0",
+    severity={
+        "value.part_exceeds_whole": "error",
+        "query.zero": "query",
+        "query.change": "query",
+        "query.identical": "query",
+    },
+)
+RULESET_VERSION = RULESET.version
 
 #: The explanation key of a query about the return as a whole (the ``--explain`` key).
 WHOLE_RETURN = "RETURN"
@@ -111,6 +132,7 @@ def validate_return(
     dataset: Dataset,
     submitting: Submitting | None = None,
     previous: PreviousLookup | None = None,
+    ruleset: Ruleset = RULESET,
 ) -> ValidatedReturn:
     """Check a parsed workbook against the template and the dataset's rules."""
     result = ValidatedReturn()
@@ -134,18 +156,33 @@ def validate_return(
     found.extend(_check_privacy(workbook, fixed_texts(dataset)))
     if agency is not None and result.template_version in layout.KNOWN_TEMPLATE_VERSIONS:
         _read_measures(sheet, agency, result)
-    if (
-        previous is not None
-        and result.area
-        and result.period
-        and agency is not None
-        and not result.errors
-    ):
-        before = previous(agency.code, result.area, result.period)
-        if before is not None:
-            found.extend(_plausibility(result, before, sheet.name))
+        if not result.errors:
+            before = (
+                previous(agency.code, result.area, result.period)
+                if previous is not None and result.area and result.period
+                else None
+            )
+            found.extend(check_figures(result.values, agency, before, ruleset))
     result.findings = sort_findings(found)
     return result
+
+
+def check_figures(
+    values: list[ReturnValue],
+    agency: Agency,
+    before: PreviousReturn | None,
+    ruleset: Ruleset = RULESET,
+) -> list[Finding]:
+    """The checks of a return's figures, once each was read: a part never larger than its
+    whole, then the queries against the previous quarter's accepted figures. They run on a
+    stored version too, to show what a new ruleset would say of it."""
+    found = list(_parts_within_wholes(values, agency))
+    if before is not None and not found:
+        found.extend(_plausibility(values, before))
+    return [
+        f if f.rule not in ruleset.severity else replace(f, severity=ruleset.severity[f.rule])
+        for f in found
+    ]
 
 
 def _text(value: object) -> str:
@@ -437,11 +474,9 @@ def _read_measures(sheet: Sheet, agency: Agency, result: ValidatedReturn) -> Non
         )
     )
 
-    readings: dict[str, Reading] = {}
     for code, row in rows.items():
         ref = a1(row, layout.VALUE_COLUMN)
         reading = read_value(sheet.cells.get(ref))
-        readings[code] = reading
         if reading.problem is not None:
             found.append(
                 Finding(
@@ -470,25 +505,26 @@ def _read_measures(sheet: Sheet, agency: Agency, result: ValidatedReturn) -> Non
         if explanation:
             result.explanations[code] = explanation
 
-    for code, row in rows.items():
-        whole = expected[code].part_of
-        part_value, whole_value = readings[code].value, readings.get(whole or "", Reading()).value
+
+def _parts_within_wholes(values: list[ReturnValue], agency: Agency) -> Iterator[Finding]:
+    read = {v.code: v for v in values}
+    for measure in agency.measures:
+        part, whole = read.get(measure.code), read.get(measure.part_of or "")
         if (
-            whole
-            and part_value is not None
-            and whole_value is not None
-            and part_value > whole_value
+            part is not None
+            and whole is not None
+            and part.value is not None
+            and whole.value is not None
+            and part.value > whole.value
         ):
-            found.append(
-                Finding(
-                    "error",
-                    "value.part_exceeds_whole",
-                    f"{code} ({part_value:,.0f}) is a part of {whole} ({whole_value:,.0f}) and "
-                    f"cannot be larger. Check both figures.",
-                    sheet=sheet.name,
-                    cell=a1(row, layout.VALUE_COLUMN),
-                    code=code,
-                )
+            yield Finding(
+                "error",
+                "value.part_exceeds_whole",
+                f"{part.code} ({part.value:,.0f}) is a part of {whole.code} ({whole.value:,.0f}) "
+                "and cannot be larger. Check both figures.",
+                sheet=part.sheet,
+                cell=part.cell,
+                code=part.code,
             )
 
 
@@ -520,9 +556,9 @@ def _check_layout(workbook: Workbook) -> Iterator[Finding]:
             yield from _outside_area(sheet, allowed[sheet.name])
 
 
-def _plausibility(result: ValidatedReturn, before: PreviousReturn, sheet: str) -> Iterator[Finding]:
+def _plausibility(values: list[ReturnValue], before: PreviousReturn) -> Iterator[Finding]:
     """Queries against the previous quarter's accepted figures."""
-    now = {v.code: v for v in result.values}
+    now = {v.code: v for v in values}
     for code, value in now.items():
         last, last_status = before.values.get(code, (None, "x"))
         if value.value is None or last is None or last_status != "ok":
@@ -533,7 +569,7 @@ def _plausibility(result: ValidatedReturn, before: PreviousReturn, sheet: str) -
                 "query",
                 "query.zero",
                 f"{QUERY_PREFIX} {code} is 0 this quarter after {last:,.0f} in {before.period}.",
-                sheet=sheet,
+                sheet=value.sheet,
                 cell=value.cell,
                 code=code,
             )
@@ -547,7 +583,7 @@ def _plausibility(result: ValidatedReturn, before: PreviousReturn, sheet: str) -
                 "query.change",
                 f"{QUERY_PREFIX} {code} is {current:,.0f}, {change}{size} from "
                 f"{last:,.0f} in {before.period}.",
-                sheet=sheet,
+                sheet=value.sheet,
                 cell=value.cell,
                 code=code,
             )

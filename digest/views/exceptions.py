@@ -124,7 +124,13 @@ def _explanations(sources: Sources, area: str, period: Period) -> dict[str, str]
         if current is None:
             continue
         own = {m.code for m in agency.measures}
-        for code, text in sources.store.explanations(current.id).items():
+        carried = sources.store.carried(current.id)
+        for code, said_first in sources.store.explanations(current.id).items():
+            text = (
+                f"(Carried forward from version {carried[code]}: to confirm) {said_first}"
+                if code in carried
+                else said_first
+            )
             if code == WHOLE_RETURN:
                 said[f"{agency.code}.{WHOLE_RETURN}"] = text
             elif code in own:  # an agency explains its own figures only

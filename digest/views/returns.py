@@ -31,6 +31,15 @@ class ReturnStatus:
     awaiting: int | None = None  # the id of the latest version, when it awaits sign-off
     awaiting_version: int | None = None  # its number, when it is a revision of a live one
     awaiting_from: str = ""  # "by … on …" for that revision
+    carried: int = 0  # explanations carried forward from an earlier version, to confirm
+
+    @property
+    def explanations(self) -> str:
+        """How many queries are explained, in words."""
+        if not self.queries:
+            return "none"
+        carried = f" ({self.carried} carried forward: to confirm)" if self.carried else ""
+        return f"{self.explained} of {self.queries} explained{carried}"
 
     @property
     def state(self) -> str:
@@ -84,6 +93,7 @@ def return_statuses(
                 awaiting=latest.id if waiting else None,
                 awaiting_version=latest.version if waiting and latest.id != current.id else None,
                 awaiting_from=f"by {latest.submitted_by} on {uk_time(latest.submitted_at)}",
+                carried=len(store.carried(current.id)),
             )
         )
     return statuses

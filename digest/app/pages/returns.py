@@ -123,7 +123,7 @@ def register(app: Dash, sources: Sources) -> None:
                 f"version {s.version}" if s.version else "–",
                 s.submitted or "–",
                 s.submitted_by or "–",
-                f"{s.explained} of {s.queries} explained" if s.queries else "none",
+                s.explanations,
                 *([_sign_off_button(s)] if chair else []),
             ]
             for s in statuses

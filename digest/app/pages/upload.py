@@ -399,15 +399,25 @@ def _findings(result: IngestResult, *, explain: bool) -> list[Any]:
         shown.append(html.H4("Explain each query", className="h5 mt-3"))
         for key in sorted({q.code or WHOLE_RETURN for q in queries}):
             field_id = {"type": "upload-explain", "code": key}
+            carried = (
+                f" (carried forward from version {result.carried_from}: confirm it or change it)"
+                if key in result.carried
+                else ""
+            )
             shown.append(
                 html.Div(
                     [
                         html.Label(
-                            f"Explanation for {key}",
+                            f"Explanation for {key}{carried}",
                             htmlFor=f'{{"code":"{key}","type":"upload-explain"}}',
                             className="form-label",
                         ),
-                        dcc.Textarea(id=field_id, className="form-control", maxLength=2000),
+                        dcc.Textarea(
+                            id=field_id,
+                            className="form-control",
+                            maxLength=2000,
+                            value=result.carried.get(key, ""),
+                        ),
                     ],
                     className="mb-3",
                 )
@@ -436,6 +446,14 @@ def _kept_findings(kept: object) -> tuple[str, list[Finding]] | None:
 
 
 def _headline(result: IngestResult) -> str:
+    if result.dry_run and result.outcome == "accepted" and result.carried:
+        count = len(result.carried)
+        return (
+            f"{result.file} passed every check. {count} explanation{'s' * (count != 1)} "
+            f"{'was' if count == 1 else 'were'} carried forward from version "
+            f"{result.carried_from}, as the queries are unchanged: confirm or change "
+            "below, then submit."
+        )
     if result.dry_run and result.outcome == "accepted":
         return f"{result.file} passed every check. Submit it to store it."
     if result.dry_run and _only_queries(result):
