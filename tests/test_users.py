@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -225,6 +226,23 @@ def test_disable_and_enable_are_audited_and_refused_when_there_is_nothing_to_do(
         ("user.disable", "jo.bloggs@example.org"),
         ("user.enable", "jo.bloggs@example.org"),
     ]
+
+
+def test_the_last_administrator_cannot_be_demoted_or_disabled(users):
+    users.add(ADMIN, "Admin", "admin", PASSWORD, actor="setup")
+    for change in (
+        lambda: users.set_role(ADMIN, "chair", actor=ADMIN),
+        lambda: users.disable(ADMIN, actor=ADMIN),
+    ):
+        with pytest.raises(UserError, match=rf"{re.escape(ADMIN)} is the only administrator left"):
+            change()
+    assert users.get(ADMIN).role == "admin" and not users.get(ADMIN).disabled
+    users.add("second@example.org", "Second", "admin", PASSWORD, actor=ADMIN)
+    assert users.disable(ADMIN, actor="second@example.org").disabled
+    with pytest.raises(UserError, match="only administrator left"):
+        users.set_role("second@example.org", "member", actor="second@example.org")
+    users.enable(ADMIN, actor="second@example.org")
+    assert users.set_role("second@example.org", "member", actor=ADMIN).role == "member"
 
 
 def test_set_password_checks_the_new_one_and_records_no_secret(users):

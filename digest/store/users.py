@@ -147,6 +147,8 @@ class UsersStore:
         chosen, codes = _checked_role(role, agencies)
         if (chosen, codes) == (user.role, user.agencies):
             raise UserError(f"{user.username} is already {describe_role(chosen, codes)}.")
+        if chosen != "admin":
+            self._keep_an_administrator(user)
         return self._change(
             user,
             "user.set_role",
@@ -160,6 +162,7 @@ class UsersStore:
         user = self._existing(username)
         if user.disabled:
             raise UserError(f"{user.username} is already disabled.")
+        self._keep_an_administrator(user)
         changed = self._change(user, "user.disable", actor, {"disabled": True})
         self.end_sessions(user.username)
         return changed
@@ -197,6 +200,19 @@ class UsersStore:
         if HASHER.check_needs_rehash(stored):
             self._rehash(name, stored, password)
         return user
+
+    def _keep_an_administrator(self, leaving: User) -> None:
+        """Refuse to take away the last enabled administrator: no one could manage accounts."""
+        if leaving.role != "admin" or leaving.disabled:
+            return
+        others = [
+            u for u in self.users() if u.role == "admin" and not u.disabled and u != leaving
+        ]
+        if not others:
+            raise UserError(
+                f"{leaving.username} is the only administrator left. Add another administrator "
+                "(digest user add ... --role admin) first."
+            )
 
     def _existing(self, username: str) -> User:
         user = self.get(username)
