@@ -3,7 +3,6 @@ read, and a kill -9 straight after the server said "accepted"."""
 
 from __future__ import annotations
 
-import base64
 import http.cookiejar
 import json
 import os
@@ -28,7 +27,7 @@ from digest.views.sources import Sources
 from digest.workbook.fill import fill_template
 from digest.workbook.template import build_template
 from tests.browser.conftest import _free_port
-from tests.dash_calls import payload
+from tests.dash_calls import payload, submit_payload
 
 pytestmark = pytest.mark.slow
 AREA = "E09000901"
@@ -90,25 +89,7 @@ def bodies(tmp_path_factory) -> Any:
     app = create_app(Sources.open(store), secret="keys")
 
     def submit(agency: str, period: str, content: bytes) -> dict[str, Any]:
-        body = payload(
-            app,
-            "upload-result.children",
-            {
-                "upload-submit.n_clicks": 1,
-                "upload-file.contents": "data:application/octet-stream;base64,"
-                + base64.b64encode(content).decode(),
-                "upload-file.filename": f"{agency}.xlsx",
-                "upload-agency.value": agency,
-                "upload-area.value": AREA,
-                "upload-period.value": period,
-            },
-        )
-        # The explanation boxes, matched by pattern: none, as no return here raises a query.
-        body["state"] = [
-            [] if isinstance(part["id"], str) and part["id"].startswith("{") else part
-            for part in body["state"]
-        ]
-        return body
+        return submit_payload(app, agency, AREA, period, content)
 
     def read(period: str) -> dict[str, Any]:
         return payload(

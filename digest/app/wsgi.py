@@ -9,7 +9,7 @@ import sys
 
 from digest.app.auth import ONE_PROCESS, secret_key
 from digest.app.server import create_app
-from digest.store.database import StoreBusy, connect, database_path
+from digest.store.database import StoreBusy, StoreError, connect, database_path
 from digest.store.returns import ReturnsStore
 from digest.views.sources import Sources
 
@@ -19,6 +19,9 @@ try:
 except StoreBusy as busy:  # another process (a second gunicorn worker?) holds the database
     print(f"{busy} {ONE_PROCESS}", file=sys.stderr)
     raise SystemExit(3) from None  # gunicorn's "worker failed to boot": it stops, not retries
+except StoreError as problem:  # a database that needs recovery: say so, and stop for good
+    print(f"digest: {problem}", file=sys.stderr)
+    raise SystemExit(3) from None
 app = create_app(
     Sources.open(store), secret=secret_key(path.with_suffix(".secret")), secure_cookies=True
 )

@@ -16,7 +16,7 @@ import duckdb
 from digest.domain.periods import Period
 from digest.domain.statuses import Status
 from digest.store import audit as audit_trail
-from digest.store.database import StoreError, fetch, transaction, utc_now
+from digest.store.database import StoreError, fetch, transaction, utc_now, write_failure
 from digest.validate.rules import PreviousReturn, ValidatedReturn
 
 _ATTEMPTS = 3
@@ -398,7 +398,9 @@ class ReturnsStore:
                 return same, False
             try:
                 return self._insert(new, latest.version + 1 if latest else 1), True
-            except (duckdb.TransactionException, duckdb.ConstraintException):
+            except (duckdb.TransactionException, duckdb.ConstraintException) as error:
+                if (failure := write_failure(error)) is not None:  # a full disk, not a race
+                    raise failure from None
                 time.sleep(0.05 * attempt)
                 latest = self.context(*key).latest
         raise StoreConflict(
