@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import time
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -14,10 +15,12 @@ from digest.app import auth
 from digest.app.server import create_app
 from digest.demo import COMPACT_BENCHMARKS
 from digest.published.compact import import_compact
+from digest.store.challenges import ChallengesStore
 from digest.store.users import UsersStore
 from digest.views.sources import Sources
 from tests.conftest import PERIOD, figures, table_counts, workbook_bytes
 from tests.dash_calls import payload
+from tests.test_challenges import answer_body, decide_body, raise_body
 
 PASSWORD = "correct horse battery staple"
 ACCOUNTS = {
@@ -347,10 +350,43 @@ ALLOWED = {
     "template": {"police.lead@example.org"},
     "sign_off": {"chair@example.org"},
     "audit_view": {"chair@example.org", "admin@example.org"},
+    "raise_challenge": {"chair@example.org", "member@example.org"},
+    "answer_challenge": {"police.lead@example.org"},
+    "decide_challenge": {"chair@example.org"},
 }
+#: A flag the exception report shows for the quarter: the Police return has not come in.
+POLICE_FLAG = {"indicator": "cse_high", "flag": "return_missing", "agency": "POLICE"}
 
 
-def attempt(app, client, action: str, police: bytes, submission: int) -> tuple[int, str]:
+def police_challenge(store, *, answered: bool) -> int:
+    """A challenge to the Police about its missing return (answered, if asked)."""
+    log = ChallengesStore(store.connection)
+    today = date.today()
+    raised = log.add(
+        area="E09000901",
+        period=PERIOD,
+        indicator=POLICE_FLAG["indicator"],
+        agency="POLICE",
+        asked="When will the return come in?",
+        due=today + timedelta(weeks=4),
+        raised_by="chair@example.org",
+        today=today,
+    )
+    if answered:
+        log.answer(raised.id, "Next week.", "police.lead@example.org")
+    return raised.id
+
+
+def challenge_rows(store) -> list[list[tuple[object, ...]]]:
+    return [
+        store.connection.execute(f"select * from {table} order by all").fetchall()
+        for table in ("challenges", "challenge_events")
+    ]
+
+
+def attempt(
+    app, client, action: str, police: bytes, submission: int, challenge: int = 0
+) -> tuple[int, str]:
     """Try one action as the client's user: the HTTP status and what came back."""
 
     def post(body: str) -> Any:
@@ -378,6 +414,23 @@ def attempt(app, client, action: str, police: bytes, submission: int) -> tuple[i
         )
     elif action == "sign_off":
         response = post(sign_off_body(app, submission))
+    elif action == "raise_challenge":
+        response = post(
+            json.dumps(
+                raise_body(
+                    app,
+                    POLICE_FLAG,
+                    "When will the return come in?",
+                    (date.today() + timedelta(weeks=4)).strftime("%d/%m/%Y"),
+                    "E09000901",
+                    str(PERIOD),
+                )
+            )
+        )
+    elif action == "answer_challenge":
+        response = post(json.dumps(answer_body(app, str(challenge), "Next week.")))
+    elif action == "decide_challenge":
+        response = post(json.dumps(decide_body(app, str(challenge), close=True)))
     else:
         response = post(
             json.dumps(payload(app, "audit-content.children", {"audit-action.value": "all"}))
@@ -395,13 +448,18 @@ def test_each_role_may_do_only_what_it_is_allowed(app, store, dataset, demo_retu
     version = store.latest("CSC", "E09000901", PERIOD)
     assert version is not None
     police = workbook_bytes(dataset, figures(demo_returns, "POLICE"), agency="POLICE")
+    challenge = (
+        police_challenge(store, answered=action == "decide_challenge")
+        if action in ("answer_challenge", "decide_challenge")
+        else 0
+    )
     client = app.server.test_client()
     if role != "anonymous":
         sign_in(client, role)
-    before = table_counts(store), store.sign_offs("E09000901", PERIOD)
+    before = table_counts(store), store.sign_offs("E09000901", PERIOD), challenge_rows(store)
     refusals = len([e for e in store.audit_log() if e["outcome"] == "refused"])
 
-    status, shown = attempt(app, client, action, police, version.id)
+    status, shown = attempt(app, client, action, police, version.id, challenge)
 
     allowed = role in ALLOWED[action]
     if role == "anonymous":
@@ -413,7 +471,13 @@ def test_each_role_may_do_only_what_it_is_allowed(app, store, dataset, demo_retu
         assert status in (200, 403)
         assert status == 403 or "Only the" in shown or "Choose the agency" in shown
     if not allowed:
-        assert (table_counts(store), store.sign_offs("E09000901", PERIOD)) == before
+        assert (
+            table_counts(store),
+            store.sign_offs("E09000901", PERIOD),
+            challenge_rows(store),
+        ) == before
+    elif action.endswith("_challenge"):
+        assert challenge_rows(store) != before[2]  # the step was taken
     now_refused = len([e for e in store.audit_log() if e["outcome"] == "refused"])
     if not allowed and role != "anonymous" and action not in ("page", "read", "export"):
         assert now_refused == refusals + 1  # the refusal is on the record

@@ -37,14 +37,16 @@ ONE_PROCESS = (
     "'digest serve', or 'gunicorn -w 1 --threads 8 digest.app.wsgi:server' (one worker, no "
     "--preload)."
 )
-#: What anyone may fetch: the app's scripts and styles, and the sign-in page itself.
+#: What anyone may fetch: the app's scripts and styles, and the sign-in page itself. Browsers
+#: ask for /favicon.ico by themselves after the sign-in page loads: in demo mode that request
+#: must not start a demo session, which would replace the sign-in form's session and token.
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
-PUBLIC_PATHS = ("/_favicon.ico", "/login")
+PUBLIC_PATHS = ("/_favicon.ico", "/favicon.ico", "/login")
 #: A session ends this long after sign-in, however busy.
 LONGEST_HOURS = 12
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
-Action = Literal["read", "upload", "sign_off", "audit"]
+Action = Literal["read", "upload", "sign_off", "audit", "challenge", "answer", "decide"]
 ROLE_NAMES = {
     "admin": "administrator",
     "chair": "chair",
@@ -57,16 +59,20 @@ def may(user: User, action: Action, agency: str | None = None) -> bool:
     """Whether ``user`` may do ``action`` (for ``agency``, when it concerns one agency's return).
 
     Everyone signed in reads; a data lead uploads (and downloads templates) for its own agencies
-    only; the chair signs returns off; the chair and administrators read the audit log.
+    only; the chair signs returns off; the chair and administrators read the audit log. In the
+    challenge log, the chair and members raise challenges, a data lead answers those to its own
+    agencies only, and the chair decides them (closes or escalates).
     """
     if user.disabled:
         return False
     if action == "read":
         return True
-    if action == "upload":
+    if action in ("upload", "answer"):
         return user.role == "data_lead" and agency is not None and agency in user.agencies
-    if action == "sign_off":
+    if action in ("sign_off", "decide"):
         return user.role == "chair"
+    if action == "challenge":
+        return user.role in ("chair", "member")
     return user.role in ("admin", "chair")
 
 
@@ -234,6 +240,10 @@ class Guard:
             self.users.end_session(old)
         session.clear()
         session["sid"], session["seen"] = self.users.start_session(user.username), time.time()
+        # The sign-out form's token is made now, with the session's first cookie: made later,
+        # by whichever of a page's parallel requests drew the form, a sibling request's
+        # answer could write the cookie back without it, and signing out would fail.
+        csrf_token()
 
     def _login(self) -> BaseResponse | str:
         wanted = _safe_next(request.args.get("next"))

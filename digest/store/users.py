@@ -205,9 +205,7 @@ class UsersStore:
         """Refuse to take away the last enabled administrator: no one could manage accounts."""
         if leaving.role != "admin" or leaving.disabled:
             return
-        others = [
-            u for u in self.users() if u.role == "admin" and not u.disabled and u != leaving
-        ]
+        others = [u for u in self.users() if u.role == "admin" and not u.disabled and u != leaving]
         if not others:
             raise UserError(
                 f"{leaving.username} is the only administrator left. Add another administrator "

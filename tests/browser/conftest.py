@@ -22,6 +22,13 @@ import pytest
 from tests.conftest import SHARED  # noqa: F401  (the shared folder must be beside the repo)
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+#: Accounts added to the database before the server starts, for the tests that sign in as a
+#: person rather than as the demo's data lead: username -> (role, agency or None).
+ACCOUNTS = {
+    "chair@kestrelford.example": ("chair", None),
+    "csc.lead@kestrelford.example": ("data_lead", "CSC"),
+}
+PASSWORD = "a long browser test password"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -58,8 +65,33 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[str]:
-    """The base URL of `digest serve --demo` on a fresh database, stopped after the session."""
+    """The base URL of `digest serve --demo` on a fresh database holding only :data:`ACCOUNTS`
+    before it starts, stopped after the session."""
     folder = tmp_path_factory.mktemp("served")
+    for username, (role, agency) in ACCOUNTS.items():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "digest",
+                "user",
+                "add",
+                username,
+                "--name",
+                username.split("@")[0],
+                "--role",
+                role,
+                *(["--agency", agency] if agency else []),
+                "--password-stdin",
+                "--db",
+                str(folder / "digest.duckdb"),
+            ],
+            input=PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
     port = _free_port()
     log = (folder / "server.log").open("w")
     process = subprocess.Popen(

@@ -1,5 +1,6 @@
 """The exception report: the flagged indicators for a quarter, why and since when, the owning
-agency and what it said; sortable, filterable and downloadable as a spreadsheet."""
+agency and what it said; sortable, filterable and downloadable as a spreadsheet. The chair and
+members raise a challenge from a flag here, and overdue challenges are listed."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ from typing import Any
 
 from dash import Dash, Input, Output, dcc, html, no_update
 
+from digest.app.auth import current_user, may
 from digest.app.components import choice, message, query, search, table, text_choice, updating
+from digest.app.pages.challenges import raise_control, register_raising
 from digest.app.pages.common import (
     AreaPeriod,
     area_period_controls,
     area_period_options,
     record_refusal,
 )
+from digest.views.challenges import ChallengeEntry, challenge_log, long_date, overdue_challenges
 from digest.views.exceptions import FLAG_WORDS, Flagged, exceptions
 from digest.views.sources import Sources
 
@@ -86,6 +90,8 @@ def layout(sources: Sources, search_text: str) -> html.Div:
                 )
             ),
             updating("exceptions-content", "Flagged indicators"),
+            html.H3("Overdue challenges", className="h4 mt-4"),
+            updating("exceptions-overdue", "Overdue challenges"),
         ]
     )
 
@@ -93,6 +99,7 @@ def layout(sources: Sources, search_text: str) -> html.Div:
 def register(app: Dash, sources: Sources) -> None:
     """The page's callbacks; each checks what the browser sent against what may be chosen."""
     area_period_options(app, "exceptions", sources)
+    register_raising(app, sources)
 
     @app.callback(
         Output("exceptions-content", "children"),
@@ -124,10 +131,64 @@ def register(app: Dash, sources: Sources) -> None:
         download = f"/download/exceptions.xlsx{search(**place, agency=agency_code, flag=kind)}"
         if not found:
             return message("No indicator is flagged for the choices made."), download, link
-        return _table(_sorted(found, sort), place), download, link
+        raised = challenge_log(sources, where.area.ons_code, period=where.period)
+        return _table(sources, _sorted(found, sort), place, raised), download, link
+
+    @app.callback(
+        Output("exceptions-overdue", "children"),
+        Input("exceptions-area", "value"),
+        Input("exceptions-period", "value"),
+    )
+    def overdue(area: object, period: object) -> Any:
+        where = AreaPeriod.chosen(sources, area, period)
+        if where is None:
+            return message("Choose an area and a quarter that have returns.")
+        late = overdue_challenges(sources, where.area.ons_code)
+        if not late:
+            return message("No challenge is overdue.")
+        rows = [
+            [
+                f"{e.indicator_title} ({e.period})",
+                e.agency_name,
+                f"Answer was due {long_date(e.due)}; {e.state.lower()}",
+                html.Div(e.asked, style={"whiteSpace": "pre-line"}),
+                f"{e.raised_by}, {long_date(e.raised_on)}",
+                dcc.Link(
+                    f"Challenge {e.id}", href=f"/challenges{search(area=where.area.ons_code)}"
+                ),
+            ]
+            for e in late
+        ]
+        return table(
+            f"{len(rows)} overdue challenge{'s' * (len(rows) != 1)}, of any quarter",
+            [
+                "Indicator (quarter)",
+                "Owning agency",
+                "State",
+                "What is asked",
+                "Raised by",
+                "In the log",
+            ],
+            rows,
+            table_id="exceptions-overdue-table",
+        )
 
 
-def _table(found: list[Flagged], place: dict[str, str]) -> Any:
+def _challenges(flagged: Flagged, raised: list[ChallengeEntry]) -> list[Any]:
+    """The challenges raised on this flag's indicator this quarter, in words."""
+    found = [
+        html.Div(f"Challenge {e.id}: {e.state.lower()}, answer due {long_date(e.due)}")
+        for e in raised
+        if e.indicator == flagged.indicator.id
+    ]
+    return found or [html.Div("None raised")]
+
+
+def _table(
+    sources: Sources, found: list[Flagged], place: dict[str, str], raised: list[ChallengeEntry]
+) -> Any:
+    challenging = may(current_user(), "challenge")
+    today = sources.today()
     rows = [
         [
             dcc.Link(
@@ -140,12 +201,23 @@ def _table(found: list[Flagged], place: dict[str, str]) -> Any:
             f.value,
             f.london,
             f.explanation or "None given",
+            [*_challenges(f, raised), *([raise_control(f, today)] if challenging else [])],
         ]
         for f in found
     ]
     return table(
         f"{len(rows)} flag{'s' * (len(rows) != 1)}",
-        ["Indicator", "Owning agency", "Flag", "Why", "Since", "Value", "London", "Explanation"],
+        [
+            "Indicator",
+            "Owning agency",
+            "Flag",
+            "Why",
+            "Since",
+            "Value",
+            "London",
+            "Explanation",
+            "Challenges",
+        ],
         rows,
         numeric=(5, 6),
         table_id="exceptions-table",
