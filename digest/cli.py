@@ -9,11 +9,15 @@ import argparse
 import csv
 import getpass
 import json
+import logging
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from digest.compare.report import Line, report
 from digest.compute.definitions import load_indicators
@@ -24,6 +28,7 @@ from digest.domain.dataset import load_dataset
 from digest.domain.findings import Finding
 from digest.domain.periods import Period, PeriodError
 from digest.domain.timestamps import uk_time
+from digest.export.challenges import challenge_log_workbook
 from digest.ingest import IngestResult, ingest
 from digest.published.compact import ATTRIBUTION
 from digest.published.compact import export as export_compact
@@ -31,7 +36,14 @@ from digest.published.files import PublishedFileError
 from digest.published.importer import import_published
 from digest.read.safe import ReaderUnavailable
 from digest.recheck import recheck
-from digest.store.database import StoreError, backup, connect, database_path
+from digest.store.database import (
+    StoreError,
+    backup,
+    connect,
+    copy_as_of,
+    database_path,
+    write_failure,
+)
 from digest.store.figures import areas_with_returns
 from digest.store.published import neighbour_models, neighbours
 from digest.store.returns import ReturnsStore
@@ -44,6 +56,7 @@ from digest.store.users import (
     normalise_username,
 )
 from digest.validate.rules import WHOLE_RETURN, Submitting
+from digest.views.challenges import challenge_log, long_date
 from digest.views.sources import Sources
 from digest.views.templates import return_template
 from digest.workbook.template import build_template
@@ -234,6 +247,29 @@ def cmd_recheck(args: argparse.Namespace) -> int:
     return 2 if found.blocked else 0
 
 
+def cmd_challenges(args: argparse.Namespace) -> int:
+    """List the challenge log of an area (of one quarter's flags, if given), or write it as a
+    workbook."""
+    area = find_area(args.area) if args.area else home_area()
+    sources = Sources.open(_store(args, read_only=True), home=home_area())
+    entries = challenge_log(sources, area.ons_code, period=args.period)
+    if args.out:
+        Path(args.out).write_bytes(
+            challenge_log_workbook(area, entries, f"{args.period} only" if args.period else None)
+        )
+        print(f"Wrote {len(entries)} challenge{'s' * (len(entries) != 1)} to {args.out}.")
+        return 0
+    if not entries:
+        print("No challenge has been raised for that choice.")
+        return 0
+    for e in entries:
+        print(
+            f"{e.id:>4}  {e.period!s:<11} {e.agency:<7} {e.state:<20} "
+            f"due {long_date(e.due):<18} {e.indicator_title}"
+        )
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     """Copy the database, with everything committed in it, to a new file."""
     path = database_path(args.db)
@@ -408,6 +444,68 @@ def _show_line(line: Line) -> str:
         + (f"\n      {'; '.join(marks)}" if marks else "")
         + flags
     )
+
+
+def _year(text: str) -> int:
+    """A financial year written ``2024-25``: the calendar year it starts in."""
+    try:
+        return Period.parse(f"{text.strip()} Q1").year
+    except PeriodError as error:
+        raise argparse.ArgumentTypeError(
+            f"'{text[:20]}' is not a financial year: write it like 2024-25."
+        ) from error
+
+
+def cmd_pack(args: argparse.Namespace) -> int:
+    """Build the meeting pack (or the annual summary) as a PDF, HTML page or workbook."""
+    from digest.pack.build import (
+        make_pack,  # charts and printing are only needed here
+        snapshot_moment,
+    )
+    from digest.pack.content import PackError
+
+    out = Path(args.out)
+    if out.suffix.lower() != f".{args.format}":
+        raise UsageError(
+            f"A {args.format} pack is a .{args.format} file: name it like {out.stem}.{args.format}"
+        )
+    if not out.parent.is_dir():
+        raise UsageError(f"There is no folder {out.parent} to write the pack in.")
+    store = _store(args)  # the build is recorded in the audit log
+    scratch = tempfile.TemporaryDirectory(prefix="pqa-as-of-")
+    try:
+        read = store
+        if args.snapshot:  # as the returns stood when that pack was built
+            moment = snapshot_moment(Sources.open(store), args.snapshot)
+            read = ReturnsStore(
+                copy_as_of(store.connection, database_path(args.db), moment, Path(scratch.name))
+            )
+        pack, content = make_pack(
+            Sources.open(read),
+            args.area or home_area().ons_code,
+            args.edition,
+            args.format,
+            built_by=_user(),
+            period=args.period,
+            year=args.year,
+            progress=lambda step: print(f"{step}...", file=sys.stderr, flush=True),
+            record=store,
+        )
+    except PackError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        scratch.cleanup()
+    if args.snapshot and pack.snapshot != args.snapshot:
+        raise UsageError(
+            f"The returns read now make snapshot {pack.snapshot}, not {args.snapshot}: a version "
+            "was stored while that pack was being built, so it cannot be rebuilt exactly."
+        )
+    out.write_bytes(content)
+    print(
+        f"Wrote {out}: {pack.title}, {pack.covers}, {pack.edition} edition "
+        f"({len(content):,} bytes)."
+    )
+    return 0
 
 
 def cmd_benchmarks_import(args: argparse.Namespace) -> int:
@@ -639,6 +737,20 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--period", required=True, type=_period)
     again.add_argument("--area", type=_area, help="ONS code (default: the partnership's area)")
 
+    challenging = add(
+        "challenges",
+        cmd_challenges,
+        "List the challenge log (challenges raised to agencies and their answers), or write it "
+        "as an Excel workbook.",
+    )
+    challenging.add_argument(
+        "--area", type=_area, help="ONS code (default: the partnership's area)"
+    )
+    challenging.add_argument(
+        "--period", type=_period, help="only challenges on this quarter's flags"
+    )
+    challenging.add_argument("--out", help="write the log to this .xlsx file instead of listing it")
+
     indicators = add(
         "indicators",
         cmd_indicators,
@@ -657,6 +769,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: each indicator's headline window",
     )
     indicators.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    packing = add(
+        "pack",
+        cmd_pack,
+        "Build the meeting pack for a quarter, or the annual summary for a year.",
+    )
+    chosen = packing.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--period", type=_period, help="the quarter, e.g. '2025-26 Q2'")
+    chosen.add_argument("--year", type=_year, help="the financial year, e.g. 2024-25")
+    packing.add_argument("--area", type=_area, help="ONS code (default: the partnership's area)")
+    packing.add_argument(
+        "--edition",
+        choices=["internal", "publishable"],
+        default="internal",
+        help="internal: unsuppressed, OFFICIAL-SENSITIVE (default); publishable: small numbers "
+        "suppressed",
+    )
+    packing.add_argument("--format", choices=["pdf", "html", "xlsx"], required=True)
+    packing.add_argument(
+        "--snapshot",
+        help="rebuild the pack built from this snapshot (its id is on the cover and in the audit "
+        "log), from the returns as they stood then",
+    )
+    packing.add_argument("--out", required=True, help="the file to write")
 
     backing_up = add("backup", cmd_backup, "Copy the database, checkpointed, to a new file.")
     backing_up.add_argument("--out", required=True, help="the new file to write")
@@ -706,10 +842,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrLines(logging.Handler):
+    """Each warning as a line on whatever ``sys.stderr`` is when it is logged."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"digest: {self.format(record)}", file=sys.stderr, flush=True)
+
+
+def _show_store_warnings() -> None:
+    """The store's warnings (a database that was not closed cleanly) shown to the operator."""
+    logger = logging.getLogger("digest.store")
+    if not any(isinstance(handler, _StderrLines) for handler in logger.handlers):
+        logger.addHandler(_StderrLines(logging.WARNING))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``digest`` command; returns its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _show_store_warnings()
     try:
         code: int = args.handler(args)
     except UsageError as error:
@@ -719,6 +870,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except StoreError as error:
         print(f"digest: {error}", file=sys.stderr)
+        return 1
+    except duckdb.Error as error:  # a write outside a transaction, e.g. an audit event
+        failure = write_failure(error)
+        if failure is None:
+            raise
+        print(f"digest: {failure}", file=sys.stderr)
         return 1
     except ReaderUnavailable as error:
         print(

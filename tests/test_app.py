@@ -278,12 +278,15 @@ def test_the_navigation_marks_this_page_and_carries_only_the_area_and_quarter(se
     ]
     carried = f"?area={AREA}&period=2025-26+Q2"
     assert [link["href"] for link in links] == [
-        f"{path}{carried}" for path in ("/", "/exceptions", "/returns", "/upload")
+        f"{path}{carried}"
+        for path in ("/", "/exceptions", "/challenges", "/returns", "/pack", "/upload")
     ]
     assert [texts(link["children"]) for link in links] == [
         ["Scorecard"],
         ["Exception report"],
+        ["Challenges"],
         ["Returns", " (this page)"],
+        ["Meeting pack"],
         ["Upload"],
     ]
 
@@ -644,6 +647,70 @@ def test_the_exception_report_download_keeps_the_filters_chosen(served):
 )
 def test_an_exception_report_no_page_offers_is_not_found(served, query):
     assert served.client.get(f"/download/exceptions.xlsx?{query}").status_code == 404
+
+
+# --- Meeting pack ---------------------------------------------------------------------------
+
+
+def pack_values(**chosen: Any) -> dict[str, Any]:
+    values = {"area": AREA, "covers": "2025-26 Q2", "edition": "publishable", "format": "xlsx"}
+    values |= chosen
+    return {f"pack-{key}.value": value for key, value in values.items()}
+
+
+def test_the_pack_page_offers_each_quarter_and_year_and_links_the_download(served):
+    page = route(served, "/pack")
+    offered = component(page, "pack-covers")["options"]
+    assert [o["value"] for o in offered] == ["2025-26 Q2", "2025-26 Q1", "year 2025-26"]
+    answer = served.answer("pack-download.href", pack_values())
+    assert answer["pack-download"]["href"] == (
+        f"/download/pack?area={AREA}&covers=2025-26+Q2&edition=publishable&format=xlsx"
+    )
+    assert texts(answer["pack-marking"])[0].startswith("Publishable edition: counts from 1 to 5")
+
+
+def test_the_pack_downloads_as_an_inert_workbook_and_its_build_is_audited(fresh):
+    response = fresh.client.get(
+        f"/download/pack?area={AREA}&covers=2025-26+Q2&edition=internal&format=xlsx"
+    )
+    assert response.status_code == 200 and response.mimetype == XLSX
+    assert "attachment" in response.headers["Content-Disposition"]
+    book = load_workbook(BytesIO(response.data))
+    assert "Challenges" in book.sheetnames and "Snapshot" in book.sheetnames
+    assert str(book["Cover"]["A2"].value).startswith("OFFICIAL-SENSITIVE")
+    with zipfile.ZipFile(BytesIO(response.data)) as archive:
+        xml = "".join(
+            archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/worksheets/")
+        )
+    assert "<f>" not in xml and "<f " not in xml and "<hyperlink" not in xml
+    [event] = [e for e in fresh.store.audit_log(3) if e["action"] == "export"]
+    assert (event["actor"], event["outcome"]) == (USER, "done")
+    assert json.loads(event["detail"])["edition"] == "internal"
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"covers": "2025-26 Q3"},  # no returns yet
+        {"covers": "year 2019-20"},
+        {"covers": {"$ne": 1}},
+        {"edition": "unsuppressed"},
+        {"format": "docx"},
+        {"area": NOT_IN_STORE},
+    ],
+)
+def test_a_pack_no_page_offers_is_refused_and_recorded(fresh, forged):
+    answer = fresh.answer("pack-download.href", pack_values(**forged))
+    assert answer["pack-download"]["href"] == "#"
+    query = "&".join(
+        f"{key}={value if isinstance(value, str) else json.dumps(value)}"
+        for key, value in {
+            "area": AREA, "covers": "2025-26 Q2", "edition": "internal", "format": "xlsx", **forged
+        }.items()
+    )  # fmt: skip
+    assert fresh.client.get(f"/download/pack?{query}").status_code == 404
+    refused = [e for e in fresh.store.audit_log(5) if e["outcome"] == "refused"]
+    assert len(refused) == 2  # the link's callback and the download
 
 
 # --- Upload ---------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Build the Dash app on a returns store: the scorecard, indicator, exception report, returns
-and upload pages, and the downloads.
+"""Build the Dash app on a returns store: the scorecard, indicator, exception report, challenge
+log, returns and upload pages, and the downloads.
 
 Pages stay thin: what they show comes from :mod:`digest.views`. Every callback and route checks
 its inputs on the server against what may be chosen, because Dash passes whatever the browser
@@ -9,9 +9,11 @@ sends.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+import duckdb
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import Response, abort, request
 
@@ -25,11 +27,23 @@ from digest.app.auth import (
     signed_in_user,
 )
 from digest.app.components import aria, period_choice, query, search, text_choice
-from digest.app.pages import audit, exceptions, indicator, returns, scorecard, upload
+from digest.app.pages import (
+    audit,
+    challenges,
+    exceptions,
+    indicator,
+    pack,
+    returns,
+    scorecard,
+    upload,
+)
 from digest.app.pages.common import AreaPeriod
+from digest.export.challenges import challenge_log_workbook
 from digest.export.exceptions import exception_report
 from digest.store.audit import note
+from digest.store.database import StoreError, StoreStopped, StoreWriteFailed, write_failure
 from digest.store.users import User, UsersStore
+from digest.views.challenges import challenge_log
 from digest.views.exceptions import FLAG_WORDS
 from digest.views.exceptions import exceptions as flagged
 from digest.views.sources import Sources
@@ -39,7 +53,9 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 PAGES = {
     scorecard.PATH: "Scorecard",
     exceptions.PATH: "Exception report",
+    challenges.PATH: "Challenges",
     returns.PATH: "Returns",
+    pack.PATH: "Meeting pack",
     upload.PATH: "Upload",
     audit.PATH: "Audit log",
 }
@@ -129,12 +145,16 @@ def create_app(
             return indicator.layout(sources, text), path
         if path == exceptions.PATH:
             return exceptions.layout(sources, text), path
+        if path == challenges.PATH:
+            return challenges.layout(sources, text, current_user()), path
         if path == returns.PATH:
             return returns.layout(sources, text), path
         if path == upload.PATH:
             return upload.layout(sources, text, current_user()), path
         if path == audit.PATH:
             return audit.layout(sources), path
+        if path == pack.PATH:
+            return pack.layout(sources, text), path
         return (
             html.Div(
                 [
@@ -183,8 +203,32 @@ def create_app(
         page.register(app, sources)
     upload.register(app, sources)
     audit.register(app, sources)
+    challenges.register(app, sources)
+    pack.register(app, sources)
     _downloads(app, sources)
+    _answer_store_failures(app.server)
     return app
+
+
+def _answer_store_failures(server: Any) -> None:
+    """A request that meets a write to disk that failed, or a database DuckDB has stopped, is
+    answered with the operator's message (503), which the server also prints, once each."""
+    told: set[str] = set()
+
+    def answer(error: Exception) -> tuple[str, int, dict[str, str]]:
+        failure = error if isinstance(error, StoreError) else None
+        if isinstance(error, duckdb.Error):
+            failure = write_failure(error)
+        if failure is None:
+            raise error  # any other fault: Flask's own 500, with its traceback in the log
+        message = str(failure)
+        if message not in told:
+            told.add(message)
+            print(f"digest: {message}", file=sys.stderr, flush=True)
+        return message, 503, {"Content-Type": "text/plain; charset=utf-8"}
+
+    for kind in (StoreWriteFailed, StoreStopped, duckdb.Error):
+        server.register_error_handler(kind, answer)
 
 
 def _downloads(app: Dash, sources: Sources) -> None:
@@ -251,8 +295,42 @@ def _downloads(app: Dash, sources: Sources) -> None:
         name = f"exceptions-{where.area.ons_code}-{str(where.period).replace(' ', '')}.xlsx"
         return _file(content, name)
 
+    def challenges_file() -> Response:
+        asked = request.args
+        areas = {a.ons_code: a for a in sources.areas()}
+        code = text_choice(asked.get("area"), list(areas))
+        if code is None:
+            _unoffered(sources, "export")
+        user = current_user()
+        if not may(user, "read"):
+            note(sources.store.connection, user.username, "export", "refused", area=code)
+            abort(403)
+        agency = text_choice(asked.get("agency"), [a.code for a in sources.dataset.agencies])
+        state = text_choice(asked.get("state"), list(challenges.STATES))
+        found = challenges.filtered(challenge_log(sources, code), state, agency)
+        chosen = "; ".join(
+            part
+            for part in (
+                f"{agency} only" if agency else "",
+                f"{challenges.STATES[state].lower()} only" if state else "",
+            )
+            if part
+        )
+        content = challenge_log_workbook(areas[code], found, chosen or None)
+        note(
+            sources.store.connection,
+            user.username,
+            "export",
+            "done",
+            area=code,
+            detail={"file": "challenges.xlsx", "challenges": len(found)},
+        )
+        return _file(content, f"challenges-{code}.xlsx")
+
     server.add_url_rule("/download/template.xlsx", view_func=template_file)
     server.add_url_rule("/download/exceptions.xlsx", view_func=exceptions_file)
+    server.add_url_rule("/download/challenges.xlsx", view_func=challenges_file)
+    server.add_url_rule(pack.DOWNLOAD, view_func=lambda: pack.pack_file(sources))
 
 
 def _account(user: User, demo: bool) -> html.Div:
