@@ -670,22 +670,24 @@ def test_the_pack_page_offers_each_quarter_and_year_and_links_the_download(serve
 
 
 def test_the_pack_downloads_as_an_inert_workbook_and_its_build_is_audited(fresh):
-    response = fresh.client.get(
-        f"/download/pack?area={AREA}&covers=2025-26+Q2&edition=internal&format=xlsx"
-    )
+    # A data lead reads the publishable edition; the unsuppressed one is the sub-group's.
+    internal = f"/download/pack?area={AREA}&covers=2025-26+Q2&edition=internal&format=xlsx"
+    assert fresh.client.get(internal).status_code == 404
+    response = fresh.client.get(internal.replace("internal", "publishable"))
     assert response.status_code == 200 and response.mimetype == XLSX
     assert "attachment" in response.headers["Content-Disposition"]
     book = load_workbook(BytesIO(response.data))
     assert "Challenges" in book.sheetnames and "Snapshot" in book.sheetnames
-    assert str(book["Cover"]["A2"].value).startswith("OFFICIAL-SENSITIVE")
+    assert str(book["Cover"]["A2"].value).startswith("Publishable edition")
     with zipfile.ZipFile(BytesIO(response.data)) as archive:
         xml = "".join(
             archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/worksheets/")
         )
     assert "<f>" not in xml and "<f " not in xml and "<hyperlink" not in xml
-    [event] = [e for e in fresh.store.audit_log(3) if e["action"] == "export"]
-    assert (event["actor"], event["outcome"]) == (USER, "done")
-    assert json.loads(event["detail"])["edition"] == "internal"
+    refused, done = [e for e in fresh.store.audit_log(3) if e["action"] == "export"][::-1]
+    assert (refused["actor"], refused["outcome"]) == (USER, "refused")
+    assert (done["actor"], done["outcome"]) == (USER, "done")
+    assert json.loads(done["detail"])["edition"] == "publishable"
 
 
 @pytest.mark.parametrize(

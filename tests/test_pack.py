@@ -24,9 +24,20 @@ from digest.compute.definitions import load_indicators
 from digest.demo import DemoReturn, generate_returns, store_generated
 from digest.domain.areas import find_area
 from digest.domain.periods import Period
-from digest.pack.content import Pack, PackError, Section, Table, build_annual, build_pack
+from digest.pack.content import (
+    Pack,
+    PackError,
+    Section,
+    Table,
+    _computations,
+    _exposure,
+    _protect,
+    build_annual,
+    build_pack,
+)
 from digest.pack.html import render_html
 from digest.pack.pdf import print_pdf
+from digest.pack.protect import recoverable
 from digest.pack.xlsx import render_xlsx
 from digest.store.database import connect
 from digest.store.returns import ReturnsStore
@@ -187,14 +198,15 @@ AREA_DEMO = "E09000901"
 
 def small_numbers_store(tmp_path) -> Sources:
     """Eight quarters of generated returns in which some counts are small: health assessments in
-    time 3 of 4 in the latest quarter, one child at high risk of exploitation, and repeat
-    plans 2 in one quarter of 2025-26."""
+    time 3 of 4 in the latest quarter, review assessments 37 of 40 (3 not in time), one child
+    at high risk of exploitation, and repeat plans 2 in one quarter of 2025-26."""
     store = ReturnsStore(connect(tmp_path / "small.duckdb"))
     dataset = Sources.open(store).dataset
     for demo in generate_returns(AREA, Period(2024, 3), LATEST):
         values = dict(demo.values)
         if demo.agency == "HEALTH" and demo.period == LATEST:
             values["HEALTH.IHA_DUE"], values["HEALTH.IHA_20WD"] = 4, 3
+            values["HEALTH.RHA_DUE"], values["HEALTH.RHA_IN_TIME"] = 40, 37
         if demo.agency == "CSC" and demo.period == Period(2025, 2):
             values["CSC.CPP_STARTED_REPEAT"] = 2
         if demo.agency == "POLICE" and demo.period == LATEST:
@@ -434,3 +446,38 @@ def test_a_pack_is_rebuilt_from_its_snapshot_after_the_returns_change(demo_db, t
     unknown = pack("none.xlsx", "--snapshot", "0123456789abcdef")
     assert unknown.returncode != 0
     assert "No pack built from snapshot 0123456789abcdef" in unknown.stderr
+
+
+def test_what_a_part_leaves_of_its_whole_is_a_count_too(tmp_path):
+    """37 of 40 reviews in time says 3 were not: the figure is withheld, its rating too."""
+    sources = small_numbers_store(tmp_path)
+    rha = load_indicators()["rha_in_time"].title
+    internal = theme_rows(build_pack(sources, AREA, LATEST, "internal", built_by="x"))
+    assert (internal[rha]["Numerator"], internal[rha]["Denominator"]) == ("37", "40")
+    published = theme_rows(build_pack(sources, AREA, LATEST, "publishable", built_by="x"))
+    assert {published[rha][h] for h in ("Numerator", "Denominator", "Value", "Rating")} == {"c"}
+
+
+def test_every_pack_of_an_area_withholds_the_same_figures(tmp_path):
+    """A quarter withheld in an annual summary is not left to be worked out from the 12 months
+    a later quarter's pack shows: every pack reads one withheld set, safe as a whole."""
+    sources = small_numbers_store(tmp_path)
+    hidden = _protect(sources, AREA, "publishable")
+    exposures = [
+        _exposure(sources, done, key)
+        for window in ("quarter", "12m", "ytd")
+        for key, done in _computations(
+            sources, list(sources.indicators.values()), AREA, sorted(sources.periods(AREA)), window
+        ).items()
+    ]
+    assert recoverable(exposures, hidden) == []
+    repeat = load_indicators()["cpp_repeat"]
+    quarterly = build_pack(sources, AREA, LATEST, "publishable", built_by="x")
+    [chart] = [c for s in quarterly.sections for c in s.charts if c.title.startswith(repeat.title)]
+    for quarter, value, _ in chart.table.rows:
+        assert (value == "c") == (("cpp_repeat", Period.parse(quarter), "12m") in hidden)
+    annual = build_annual(sources, AREA, 2025, "publishable", built_by="x")
+    [row] = [r for r in annual.sections[0].tables[0].rows if r[0] == repeat.title]
+    for q, value in zip(range(1, 5), row[2:6], strict=True):
+        assert (value == "c") == (("cpp_repeat", Period(2025, q), "quarter") in hidden)
+    assert (row[6] == "c") == (("cpp_repeat", Period(2025, 4), "ytd") in hidden)

@@ -132,12 +132,11 @@ def build_pack(
         raise PackError(f"No return is stored for {place.name} in {period}: choose a quarter.")
     scored = scorecard(sources, area, period)
     trends = _trends(sources, scored, area, period)
-    hidden = _protect(sources, edition, scored, trends)
-    shown = _Shown(edition, hidden)
+    shown = _Shown(edition, _protect(sources, area, edition))
     flagged = exceptions(sources, area, period)
     themes = sorted({r.indicator.theme for r in scored})
     sections = [
-        _summary(scored, themes),
+        _summary(scored, themes, shown),
         _exceptions(flagged, shown),
         *[
             _theme(sources, theme, [r for r in scored if r.indicator.theme == theme], trends, shown)
@@ -183,13 +182,7 @@ def build_annual(
     indicators = [r.indicator for r in scored]
     quarterly = _computations(sources, indicators, area, four, "quarter")
     yearly = _computations(sources, indicators, area, [Period(year, 4)], "ytd")
-    exposures = [
-        _exposure(sources, done, key)
-        for key, done in {**quarterly, **yearly}.items()
-        if edition == "publishable"
-    ]
-    hidden = _checked(exposures) if edition == "publishable" else {}
-    shown = _Shown(edition, hidden)
+    shown = _Shown(edition, _protect(sources, area, edition))
     label = f"{year}-{(year + 1) % 100:02d}"
     themes = sorted({i.theme for i in indicators})
     tables = []
@@ -318,6 +311,13 @@ def _exposure(sources: Sources, done: Computation, key: _Key) -> Exposure:
         if sources.dataset.measures[code].kind != "flow":
             spanned = spanned[-1:]
         counts.append(Count(code, tuple(spanned), value))
+    if len(counts) == 2 and sources.dataset.measures[indicator.numerator].part_of == (
+        indicator.denominator
+    ):
+        # 37 of 40 assessed in time also says 3 children were not: the rest is a count too.
+        part, whole = counts
+        rest = None if part.value is None or whole.value is None else whole.value - part.value
+        counts.append(Count(f"{whole.code}-{part.code}", whole.quarters, rest))
     return Exposure(key, tuple(counts))
 
 
@@ -332,21 +332,21 @@ def _checked(exposures: list[Exposure]) -> dict[Hashable, str]:
     return hidden
 
 
-def _protect(
-    sources: Sources,
-    edition: Edition,
-    scored: list[ScorecardRow],
-    trends: dict[str, list[TrendPoint]],
-) -> dict[Hashable, str]:
-    """What the edition withholds: nothing for the sub-group; for publication, every figure
-    resting on a small count and every figure from which one could be worked out."""
+def _protect(sources: Sources, area: str, edition: Edition) -> dict[Hashable, str]:
+    """What the edition withholds: nothing for the sub-group. For publication, one set for the
+    area, over every figure any pack could print (each indicator in every window ending in
+    every stored quarter), so that no pack, nor any two packs together, shows a small count or
+    one that could be worked out: a quarter withheld in an annual summary stays withheld in the
+    12 months a later quarter's pack shows."""
     if edition != "publishable":
         return {}
-    printed = {_key(r.line.computation): r.line.computation for r in scored}
-    printed |= {_key(p.computation): p.computation for ps in trends.values() for p in ps}
-    return _checked(
-        [_exposure(sources, done, key) for key, done in sorted(printed.items(), key=str)]
-    )
+    indicators = list(sources.indicators.values())
+    stored = sorted(sources.periods(area))
+    printable: dict[_Key, Computation] = {}
+    for window in ("quarter", "12m", "ytd"):
+        printable |= _computations(sources, indicators, area, stored, window)
+    ordered = sorted(printable.items(), key=str)
+    return _checked([_exposure(sources, done, key) for key, done in ordered])
 
 
 def _computations(
@@ -401,8 +401,13 @@ def _key_notes() -> tuple[str, ...]:
 # --- sections -----------------------------------------------------------------------------------
 
 
-def _summary(scored: list[ScorecardRow], themes: list[str]) -> Section:
+def _summary(scored: list[ScorecardRow], themes: list[str], shown: _Shown) -> Section:
     labels = ("Red", "Amber", "Green", "Not rated")
+    publishable = shown.edition == "publishable"
+
+    def rated(row: ScorecardRow) -> str:
+        return "c" if shown.is_hidden(row.line.computation) else row.rating.label
+
     table_rows = []
     for theme in themes:
         inside = [r for r in scored if r.indicator.theme == theme]
@@ -410,8 +415,9 @@ def _summary(scored: list[ScorecardRow], themes: list[str]) -> Section:
             (
                 theme,
                 str(len(inside)),
-                *(str(sum(1 for r in inside if r.rating.label == label)) for label in labels),
-                str(sum(1 for r in inside if r.flags)),
+                *(str(sum(1 for r in inside if rated(r) == label)) for label in labels),
+                *((str(sum(1 for r in inside if rated(r) == "c")),) if publishable else ()),
+                str(sum(1 for r in inside if r.flags and rated(r) != "c")),
             )
         )
     return Section(
@@ -424,7 +430,13 @@ def _summary(scored: list[ScorecardRow], themes: list[str]) -> Section:
         [
             Table(
                 "Ratings by theme",
-                ("Theme", "Indicators", *labels, "Flagged"),
+                (
+                    "Theme",
+                    "Indicators",
+                    *labels,
+                    *(("Figure withheld (c)",) if publishable else ()),
+                    "Flagged",
+                ),
                 table_rows,
                 ("Ratings are counts of indicators, not of children.",),
             )
@@ -441,9 +453,10 @@ def _exceptions(flagged: list[Flagged], shown: _Shown) -> Section:
                 f.indicator.theme,
                 f.indicator.title,
                 f.agency,
-                f.kind,
-                f.kind if hidden else f.flag.message,
-                f.standing,
+                # A flag on a withheld figure says which side of a line it is: withheld too.
+                "c" if hidden else f.kind,
+                "c" if hidden else f.flag.message,
+                "c" if hidden else f.standing,
                 shown.value(f.indicator, f.line.computation),
                 f.london,
                 *(() if shown.edition == "publishable" else (f.explanation or "None given",)),
@@ -494,8 +507,12 @@ def _theme(
                 shown.value(indicator, done),
                 shown.interval(done),
                 *(format.comparator(indicator, row.benchmark(name)) for name in COMPARATORS),
-                row.rating.describe(),
-                "c" if hidden else "–" if row.direction is None else row.direction.words,
+                "c" if hidden else row.rating.describe(),
+                "c"
+                if hidden or shown.is_hidden(replace(done, period=done.period.previous()))
+                else "–"
+                if row.direction is None
+                else row.direction.words,
             )
         )
         charts.append(_trend(sources, row, trends.get(indicator.id, []), shown))

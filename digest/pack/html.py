@@ -43,7 +43,7 @@ def render_html(pack: Pack, charts: list[bytes]) -> str:
         '<html lang="en-GB"><head><meta charset="utf-8">',
         # Nothing in the page may load or run anything: no scripts, no fetches, no frames.
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "img-src data:; style-src 'unsafe-inline'\">",
+        "img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'\">",
         f"<title>{escape(pack.title)}: {escape(pack.covers)}</title>",
         f"<style>{_STYLE}</style></head><body>",
         _cover(pack),

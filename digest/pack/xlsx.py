@@ -7,28 +7,22 @@ from digest.pack.content import Pack, Section
 
 
 def render_xlsx(pack: Pack) -> bytes:
-    """The pack as an .xlsx file: a cover, then each section's table, and the charts' figures
+    """The pack as an .xlsx file: a cover, then each section's tables, and the charts' figures
     on one sheet of trends."""
-    sheets = [
-        Sheet(
-            name="Cover",
-            title=f"{pack.title}: {pack.covers}",
-            notes=(
-                pack.marking,
-                f"Edition: {pack.edition}. Built on {pack.built} (UK time) by {pack.built_by} "
-                f"from snapshot {pack.snapshot}.",
-            ),
-            headings=("Part", "Sheet"),
-            rows=[(s.title, _name(s)) for s in pack.sections],
-            widths=(50, 30),
-        )
-    ]
+    parts: list[Sheet] = []
+    contents: list[tuple[str, str]] = []
     trends: list[tuple[str, ...]] = []
+    taken = {"Cover", "Trends"}
     for section in pack.sections:
         for number, table in enumerate(section.tables):
-            sheets.append(
+            name = _name(section) if number == 0 else f"{_name(section)[:27]} {number + 1}"
+            while name in taken:  # two themes alike in their first 28 letters
+                name = f"{name[:27]} {len(taken)}"
+            taken.add(name)
+            contents.append((section.title if number == 0 else table.title, name))
+            parts.append(
                 Sheet(
-                    name=_name(section) if number == 0 else f"{_name(section)[:27]} {number + 1}",
+                    name=name,
                     title=table.title,
                     notes=(pack.marking, *section.paragraphs, *table.notes),
                     headings=table.headings,
@@ -39,7 +33,8 @@ def render_xlsx(pack: Pack) -> bytes:
         for chart in section.charts:
             trends.extend((section.title, chart.title, *row) for row in chart.table.rows)
     if trends:
-        sheets.append(
+        contents.append(("The figures of every trend chart", "Trends"))
+        parts.append(
             Sheet(
                 name="Trends",
                 title="The figures of every trend chart",
@@ -49,7 +44,19 @@ def render_xlsx(pack: Pack) -> bytes:
                 widths=(24, 60, 12, 12, 24),
             )
         )
-    return workbook(sheets)
+    cover = Sheet(
+        name="Cover",
+        title=f"{pack.title}: {pack.covers}",
+        notes=(
+            pack.marking,
+            f"Edition: {pack.edition}. Built on {pack.built} (UK time) by {pack.built_by} "
+            f"from snapshot {pack.snapshot}.",
+        ),
+        headings=("Part", "Sheet"),
+        rows=contents,
+        widths=(50, 30),
+    )
+    return workbook([cover, *parts])
 
 
 def _name(section: Section) -> str:

@@ -118,7 +118,9 @@ def pack_file(sources: Sources) -> Response:
         sources, asked.get("area"), asked.get("covers"), asked.get("edition"), asked.get("format")
     )
     user = current_user()
-    if chosen is None or not may(user, "read"):
+    # The unsuppressed edition is the sub-group's: its members, the chair and administrators.
+    internal = chosen is not None and chosen[2] == "internal"
+    if chosen is None or not may(user, "read") or (internal and user.role == "data_lead"):
         note(
             sources.store.connection,
             user.username,
@@ -149,7 +151,8 @@ def pack_file(sources: Sources) -> Response:
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
             "Content-Security-Policy": (
-                "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+                "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+                "base-uri 'none'; form-action 'none'"
             ),
         },
     )
