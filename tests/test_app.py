@@ -26,6 +26,7 @@ import base64
 import dataclasses
 import json
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 from datetime import date
@@ -658,22 +659,51 @@ def pack_values(**chosen: Any) -> dict[str, Any]:
     return {f"pack-{key}.value": value for key, value in values.items()}
 
 
-def test_the_pack_page_offers_each_quarter_and_year_and_links_the_download(served):
+def build_pack_file(served: Served, client: Any = None, **chosen: Any) -> tuple[Any, str]:
+    """Press "Build the pack", follow the build as the page does, and return the answer that
+    ended it with the download link's address ("" when there is none)."""
+    client = client or served.client
+    started = _answer(
+        call(
+            client,
+            served.app,
+            "pack-build-id.data",
+            {"pack-build.n_clicks": 1, **pack_values(**chosen)},
+        )
+    )
+    build_id = started["pack-build-id"]["data"]
+    if build_id is None:
+        return started, ""
+    for tick in range(600):
+        answer = _answer(
+            call(
+                client,
+                served.app,
+                "pack-status.children",
+                {"pack-poll.n_intervals": tick, "pack-build-id.data": build_id},
+            )
+        )
+        if answer["pack-poll"]["disabled"]:
+            link = (
+                component(answer["pack-ready"], "pack-download") if answer.get("pack-ready") else {}
+            )
+            return answer, link.get("href", "")
+        time.sleep(0.1)
+    raise AssertionError("the build did not end")
+
+
+def test_the_pack_page_offers_each_quarter_and_year_and_says_what_the_edition_is(served):
     page = route(served, "/pack")
     offered = component(page, "pack-covers")["options"]
     assert [o["value"] for o in offered] == ["2025-26 Q2", "2025-26 Q1", "year 2025-26"]
-    answer = served.answer("pack-download.href", pack_values())
-    assert answer["pack-download"]["href"] == (
-        f"/download/pack?area={AREA}&covers=2025-26+Q2&edition=publishable&format=xlsx"
-    )
+    answer = served.answer("pack-marking.children", pack_values())
     assert texts(answer["pack-marking"])[0].startswith("Publishable edition: counts from 1 to 5")
 
 
-def test_the_pack_downloads_as_an_inert_workbook_and_its_build_is_audited(fresh):
-    # A data lead reads the publishable edition; the unsuppressed one is the sub-group's.
-    internal = f"/download/pack?area={AREA}&covers=2025-26+Q2&edition=internal&format=xlsx"
-    assert fresh.client.get(internal).status_code == 404
-    response = fresh.client.get(internal.replace("internal", "publishable"))
+def test_the_pack_is_built_with_its_progress_shown_and_downloads_as_an_inert_workbook(fresh):
+    answer, href = build_pack_file(fresh)
+    assert texts(answer["pack-status"])[0].startswith("The pack is ready: PQA pack ")
+    response = fresh.client.get(href)
     assert response.status_code == 200 and response.mimetype == XLSX
     assert "attachment" in response.headers["Content-Disposition"]
     book = load_workbook(BytesIO(response.data))
@@ -684,10 +714,23 @@ def test_the_pack_downloads_as_an_inert_workbook_and_its_build_is_audited(fresh)
             archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/worksheets/")
         )
     assert "<f>" not in xml and "<f " not in xml and "<hyperlink" not in xml
-    refused, done = [e for e in fresh.store.audit_log(3) if e["action"] == "export"][::-1]
-    assert (refused["actor"], refused["outcome"]) == (USER, "refused")
+    [done] = [e for e in fresh.store.audit_log(3) if e["action"] == "export"]
     assert (done["actor"], done["outcome"]) == (USER, "done")
     assert json.loads(done["detail"])["edition"] == "publishable"
+    # The file is for whoever asked for it: anyone else is told there is none.
+    UsersStore(fresh.store.connection).add(
+        "member@borough.example", "M", "member", PASSWORD, actor="admin"
+    )
+    assert signed_in(fresh.app, "member@borough.example").get(href).status_code == 404
+    assert fresh.client.get("/download/pack?build=not-a-build").status_code == 404
+
+
+def test_a_data_lead_builds_the_publishable_edition_only(fresh):
+    answer, href = build_pack_file(fresh, edition="internal")
+    assert href == ""
+    assert texts(answer["pack-status"])[0].startswith("The internal edition is for the sub-group")
+    [refused] = [e for e in fresh.store.audit_log(3) if e["action"] == "export"]
+    assert (refused["actor"], refused["outcome"]) == (USER, "refused")
 
 
 @pytest.mark.parametrize(
@@ -702,17 +745,14 @@ def test_the_pack_downloads_as_an_inert_workbook_and_its_build_is_audited(fresh)
     ],
 )
 def test_a_pack_no_page_offers_is_refused_and_recorded(fresh, forged):
-    answer = fresh.answer("pack-download.href", pack_values(**forged))
-    assert answer["pack-download"]["href"] == "#"
-    query = "&".join(
-        f"{key}={value if isinstance(value, str) else json.dumps(value)}"
-        for key, value in {
-            "area": AREA, "covers": "2025-26 Q2", "edition": "internal", "format": "xlsx", **forged
-        }.items()
-    )  # fmt: skip
-    assert fresh.client.get(f"/download/pack?{query}").status_code == 404
+    marked = fresh.answer("pack-marking.children", pack_values(**forged))
+    assert texts(marked["pack-marking"]) == [
+        "Choose what the pack covers, its edition and its format."
+    ]
+    answer, href = build_pack_file(fresh, **forged)
+    assert href == "" and answer["pack-build-id"]["data"] is None
     refused = [e for e in fresh.store.audit_log(5) if e["outcome"] == "refused"]
-    assert len(refused) == 2  # the link's callback and the download
+    assert len(refused) == 2  # the marking's callback and the build's
 
 
 # --- Upload ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from digest.app.auth import (
     may,
     signed_in_user,
 )
+from digest.app.builds import Builds
 from digest.app.components import aria, period_choice, query, search, text_choice
 from digest.app.pages import (
     audit,
@@ -204,8 +205,10 @@ def create_app(
     upload.register(app, sources)
     audit.register(app, sources)
     challenges.register(app, sources)
-    pack.register(app, sources)
+    builds = Builds()
+    pack.register(app, sources, builds)
     _downloads(app, sources)
+    app.server.add_url_rule(pack.DOWNLOAD, view_func=lambda: pack.pack_file(builds))
     _answer_store_failures(app.server)
     return app
 
@@ -330,7 +333,6 @@ def _downloads(app: Dash, sources: Sources) -> None:
     server.add_url_rule("/download/template.xlsx", view_func=template_file)
     server.add_url_rule("/download/exceptions.xlsx", view_func=exceptions_file)
     server.add_url_rule("/download/challenges.xlsx", view_func=challenges_file)
-    server.add_url_rule(pack.DOWNLOAD, view_func=lambda: pack.pack_file(sources))
 
 
 def _account(user: User, demo: bool) -> html.Div:

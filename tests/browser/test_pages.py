@@ -163,7 +163,7 @@ def test_a_broken_workbook_shows_each_error_by_sheet_and_cell_and_stores_nothing
         ("/indicator?indicator=rereferrals", "#indicator-content .js-plotly-plot"),
         ("/exceptions", "#exceptions-content table"),
         ("/returns", "#returns-table table"),
-        ("/pack", "#pack-download"),
+        ("/pack", "#pack-build"),
         ("/upload", "#upload-file"),
     ],
 )
