@@ -353,6 +353,7 @@ ALLOWED = {
     "raise_challenge": {"chair@example.org", "member@example.org"},
     "answer_challenge": {"police.lead@example.org"},
     "decide_challenge": {"chair@example.org"},
+    "manage_accounts": {"admin@example.org"},
 }
 #: A flag the exception report shows for the quarter: the Police return has not come in.
 POLICE_FLAG = {"indicator": "cse_high", "flag": "return_missing", "agency": "POLICE"}
@@ -431,6 +432,22 @@ def attempt(
         response = post(json.dumps(answer_body(app, str(challenge), "Next week.")))
     elif action == "decide_challenge":
         response = post(json.dumps(decide_body(app, str(challenge), close=True)))
+    elif action == "manage_accounts":
+        response = post(
+            json.dumps(
+                payload(
+                    app,
+                    "accounts-add-result.children",
+                    {
+                        "accounts-add.n_clicks": 1,
+                        "accounts-new-username.value": "new.member@example.org",
+                        "accounts-new-name.value": "New member",
+                        "accounts-new-role.value": "member",
+                        "accounts-new-password.value": "a long enough new password",
+                    },
+                )
+            )
+        )
     else:
         response = post(
             json.dumps(payload(app, "audit-content.children", {"audit-action.value": "all"}))
@@ -456,7 +473,13 @@ def test_each_role_may_do_only_what_it_is_allowed(app, store, dataset, demo_retu
     client = app.server.test_client()
     if role != "anonymous":
         sign_in(client, role)
-    before = table_counts(store), store.sign_offs("E09000901", PERIOD), challenge_rows(store)
+    users = UsersStore(store.connection)
+    before = (
+        table_counts(store),
+        store.sign_offs("E09000901", PERIOD),
+        challenge_rows(store),
+        users.users(),
+    )
     refusals = len([e for e in store.audit_log() if e["outcome"] == "refused"])
 
     status, shown = attempt(app, client, action, police, version.id, challenge)
@@ -467,14 +490,17 @@ def test_each_role_may_do_only_what_it_is_allowed(app, store, dataset, demo_retu
     elif allowed:
         assert status == 200
         assert "Only the" not in shown and "Choose the agency" not in shown
+        assert "Only administrators" not in shown
     else:
         assert status in (200, 403)
-        assert status == 403 or "Only the" in shown or "Choose the agency" in shown
+        refused = ("Only the", "Choose the agency", "Only administrators")
+        assert status == 403 or any(words in shown for words in refused)
     if not allowed:
         assert (
             table_counts(store),
             store.sign_offs("E09000901", PERIOD),
             challenge_rows(store),
+            users.users(),
         ) == before
     elif action.endswith("_challenge"):
         assert challenge_rows(store) != before[2]  # the step was taken

@@ -46,7 +46,7 @@ PUBLIC_PATHS = ("/_favicon.ico", "/favicon.ico", "/login")
 LONGEST_HOURS = 12
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
-Action = Literal["read", "upload", "sign_off", "audit", "challenge", "answer", "decide"]
+Action = Literal["read", "upload", "sign_off", "audit", "challenge", "answer", "decide", "accounts"]
 ROLE_NAMES = {
     "admin": "administrator",
     "chair": "chair",
@@ -73,6 +73,8 @@ def may(user: User, action: Action, agency: str | None = None) -> bool:
         return user.role == "chair"
     if action == "challenge":
         return user.role in ("chair", "member")
+    if action == "accounts":
+        return user.role == "admin"
     return user.role in ("admin", "chair")
 
 

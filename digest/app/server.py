@@ -19,6 +19,7 @@ from flask import Response, abort, request
 
 from digest.app.auth import (
     ROLE_NAMES,
+    Action,
     Guard,
     csrf_token,
     current_user,
@@ -29,6 +30,7 @@ from digest.app.auth import (
 from digest.app.builds import Builds
 from digest.app.components import aria, period_choice, query, search, text_choice
 from digest.app.pages import (
+    accounts,
     audit,
     challenges,
     exceptions,
@@ -59,7 +61,10 @@ PAGES = {
     pack.PATH: "Meeting pack",
     upload.PATH: "Upload",
     audit.PATH: "Audit log",
+    accounts.PATH: "Accounts",
 }
+#: The pages only some may see, and what they must be allowed to do (the rest: read).
+_ONLY_FOR: dict[str, Action] = {audit.PATH: "audit", accounts.PATH: "accounts"}
 #: What the navigation keeps from one page to the next.
 _CARRIED = ("area", "period")
 
@@ -156,6 +161,8 @@ def create_app(
             return audit.layout(sources), path
         if path == pack.PATH:
             return pack.layout(sources, text), path
+        if path == accounts.PATH:
+            return accounts.layout(sources), path
         return (
             html.Div(
                 [
@@ -184,7 +191,7 @@ def create_app(
                     className="nav-item",
                 )
                 for path, name in PAGES.items()
-                if path != audit.PATH or may(current_user(), "audit")
+                if may(current_user(), _ONLY_FOR.get(path, "read"))
             ],
             className="nav nav-pills digest-nav",
         )
@@ -205,6 +212,7 @@ def create_app(
     upload.register(app, sources)
     audit.register(app, sources)
     challenges.register(app, sources)
+    accounts.register(app, sources)
     builds = Builds()
     pack.register(app, sources, builds)
     _downloads(app, sources)

@@ -27,6 +27,7 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 ACCOUNTS = {
     "chair@kestrelford.example": ("chair", None),
     "csc.lead@kestrelford.example": ("data_lead", "CSC"),
+    "admin@kestrelford.example": ("admin", None),
 }
 PASSWORD = "a long browser test password"
 CHROMIUM_FLAGS = [

@@ -103,3 +103,24 @@ def test_the_chair_raises_a_challenge_the_data_lead_answers_it_and_the_chair_clo
     log = [row for row in book["Challenges"].iter_rows(values_only=True) if ASKED in row]
     assert len(log) == 1
     assert "Closed" in log[0] and "A new provider since July; completions are back up." in log[0]
+
+
+def test_an_administrator_manages_accounts_on_an_accessible_page(page):
+    sign_in(page, "admin@kestrelford.example")
+    page.goto("/accounts")
+    page.wait_for_selector("#accounts-list")
+    assert "csc.lead@kestrelford.example" in page.inner_text("#accounts-list")
+    assert serious_violations(page) == []
+    page.get_by_label("Username (an email address)").fill("police.lead@kestrelford.example")
+    page.get_by_label("Name as shown").fill("Police lead")
+    choose(page, "accounts-new-role", "Data lead")
+    choose(page, "accounts-new-agencies", "Police (POLICE)")
+    page.get_by_label("First password (at least 12 characters)").fill(PASSWORD)
+    page.get_by_role("button", name="Add the account").click()
+    page.wait_for_selector("#accounts-add-result .alert")
+    assert "Added police.lead@kestrelford.example, a data lead for POLICE." in page.inner_text(
+        "#accounts-add-result"
+    )
+    page.wait_for_function(
+        "document.querySelector('#accounts-list').innerText.includes('police.lead@')"
+    )
