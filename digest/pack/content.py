@@ -126,7 +126,7 @@ def build_pack(
     built_by: str,
 ) -> Pack:
     """The quarterly meeting pack of ``area`` for ``period``."""
-    built_at = _now()
+    built_at = utc_now()
     place = _area(sources, area)
     if period not in sources.periods(area):
         raise PackError(f"No return is stored for {place.name} in {period}: choose a quarter.")
@@ -143,10 +143,12 @@ def build_pack(
             for theme in themes
         ],
     ]
+    versions = _snapshot_versions(sources, area, [period])
+    snapshot = _snapshot_id(versions)
     sections += [
         _challenges(sources, area, [period], edition),
         _definitions(scored),
-        _snapshot(sources, area, [period], edition),
+        _snapshot(versions, snapshot, edition),
     ]
     figures = {r.indicator.id: shown.value(r.indicator, r.line.computation) for r in scored}
     return Pack(
@@ -157,7 +159,7 @@ def build_pack(
         marking=MARKING[edition],
         built_at=built_at,
         built_by=built_by,
-        snapshot=_snapshot_id(sources, area, [period]),
+        snapshot=snapshot,
         sections=sections,
         figures=figures,
     )
@@ -168,7 +170,7 @@ def build_annual(
 ) -> Pack:
     """The annual summary of ``area`` for the financial year starting in April of ``year``:
     each indicator in its four quarters and for the year, with the published benchmarks."""
-    built_at = _now()
+    built_at = utc_now()
     place = _area(sources, area)
     four = [Period(year, q) for q in range(1, 5)]
     stored = set(sources.periods(area))
@@ -184,6 +186,8 @@ def build_annual(
     yearly = _computations(sources, indicators, area, [Period(year, 4)], "ytd")
     shown = _Shown(edition, _protect(sources, area, edition))
     label = f"{year}-{(year + 1) % 100:02d}"
+    versions = _snapshot_versions(sources, area, four)
+    snapshot = _snapshot_id(versions)
     themes = sorted({i.theme for i in indicators})
     tables = []
     for theme in themes:
@@ -231,12 +235,12 @@ def build_annual(
         marking=MARKING[edition],
         built_at=built_at,
         built_by=built_by,
-        snapshot=_snapshot_id(sources, area, four),
+        snapshot=snapshot,
         sections=[
             summary,
             _challenges(sources, area, four, edition),
             _definitions(scored),
-            _snapshot(sources, area, four, edition),
+            _snapshot(versions, snapshot, edition),
         ],
         figures={i.id: shown.value(i, yearly[i.id, Period(year, 4), "ytd"]) for i in indicators},
     )
@@ -388,10 +392,6 @@ def _area(sources: Sources, code: str) -> Area:
             f"No return is stored for the area {code[:20]}: choose an area with returns."
         )
     return found
-
-
-def _now() -> datetime:
-    return utc_now()
 
 
 def _key_notes() -> tuple[str, ...]:
@@ -708,16 +708,12 @@ def _snapshot_versions(sources: Sources, area: str, periods: list[Period]) -> li
     return sorted(found, key=lambda s: (s.period, s.agency))
 
 
-def _snapshot_id(sources: Sources, area: str, periods: list[Period]) -> str:
-    listed = ";".join(
-        f"{s.agency},{s.period},{s.version},{s.sha256}"
-        for s in _snapshot_versions(sources, area, periods)
-    )
+def _snapshot_id(versions: list[Submission]) -> str:
+    listed = ";".join(f"{s.agency},{s.period},{s.version},{s.sha256}" for s in versions)
     return hashlib.sha256(listed.encode()).hexdigest()[:16]
 
 
-def _snapshot(sources: Sources, area: str, periods: list[Period], edition: Edition) -> Section:
-    versions = _snapshot_versions(sources, area, periods)
+def _snapshot(versions: list[Submission], snapshot: str, edition: Edition) -> Section:
     table_rows = [
         (
             str(s.period),
@@ -733,9 +729,8 @@ def _snapshot(sources: Sources, area: str, periods: list[Period], edition: Editi
         "Snapshot",
         "The data this pack was built from",
         (
-            f"Snapshot {_snapshot_id(sources, area, periods)}: the live version of each return "
-            f"below. Rules in force: ruleset {RULESET.version}. Pack layout version "
-            f"{PACK_VERSION}. Edition: {edition}.",
+            f"Snapshot {snapshot}: the live version of each return below. Rules in force: "
+            f"ruleset {RULESET.version}. Pack layout version {PACK_VERSION}. Edition: {edition}.",
         ),
         [
             Table(
