@@ -6,11 +6,13 @@ Exit codes: 0 success; 1 a file was not accepted (or another expected failure); 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import getpass
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -324,8 +326,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(
         f"PQA Digest is running: open http://{args.host}:{args.port} in a browser (Ctrl+C to stop)."
     )
-    app.run(host=args.host, port=args.port, debug=False)
+    # A service manager stops the server with SIGTERM: stop as for Ctrl+C, closing the database
+    # cleanly (its log written through), so the next start finds nothing to recover.
+    signal.signal(signal.SIGTERM, _stop_serving)
+    with contextlib.suppress(KeyboardInterrupt):
+        app.run(host=args.host, port=args.port, debug=False)
+    store.connection.close()
+    print("PQA Digest has stopped; the database was closed cleanly.", file=sys.stderr)
     return 0
+
+
+def _stop_serving(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _scope(text: str, connection: Any) -> Scope:

@@ -576,3 +576,18 @@ def test_the_runbook_the_messages_name_is_in_the_readme():
     assert "'Recovering the database'" in RUNBOOK
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "\n### Recovering the database\n" in readme
+
+
+def test_a_server_stopped_by_sigterm_closes_the_database_cleanly(demo_db, servers):
+    """A service manager's stop leaves no log behind, so the next start has nothing to say."""
+    first = Server(demo_db)
+    servers.append(first)
+    assert first.started(), first.output()
+    first.stop()
+    assert first.process.returncode == 0, first.output()
+    assert "the database was closed cleanly" in first.output()
+    assert not wal(demo_db).exists() or wal(demo_db).stat().st_size == 0
+    second = Server(demo_db)
+    servers.append(second)
+    assert second.started(), second.output()
+    assert "not closed cleanly" not in second.output() and kept_logs(demo_db) == []
