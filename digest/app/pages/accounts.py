@@ -14,6 +14,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from digest.app.auth import ROLE_NAMES, current_user, may
 from digest.app.components import choice, message, table, text_choice, updating
+from digest.app.pages.common import shapes
 from digest.domain.timestamps import uk_time
 from digest.store.audit import note
 from digest.store.users import ROLES, UserError, UsersStore, describe_role
@@ -294,18 +295,11 @@ def _next(changed: object) -> int:
 
 
 def _refuse(sources: Sources, action: str, **sent: object) -> None:
-    """Record a refused change: the types and lengths of what was sent, never the values (one
-    of them may be a password)."""
-    shapes = {
-        name: f"{type(value).__name__}({len(value)})"
-        if isinstance(value, str | list)
-        else type(value).__name__
-        for name, value in sent.items()
-    }
+    """Record a refused change: the types and lengths of what was sent, never the values."""
     note(
         sources.store.connection,
         current_user().username,
         action[:40],
         "refused",
-        detail={"sent": shapes},
+        detail={"sent": shapes(**sent)},
     )

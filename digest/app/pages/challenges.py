@@ -28,7 +28,7 @@ from digest.app.components import (
     text_choice,
     updating,
 )
-from digest.app.pages.common import AreaPeriod, record_refusal
+from digest.app.pages.common import AreaPeriod, record_refusal, shapes
 from digest.domain.periods import Period
 from digest.store.audit import note
 from digest.store.challenges import MAX_TEXT, ChallengeError, ChallengesStore
@@ -82,16 +82,6 @@ def due_date(text: object) -> date | None:
 def dom_id(component_id: dict[str, str]) -> str:
     """The id a pattern-matching component has in the page, for a label's ``htmlFor``."""
     return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
-
-
-def shapes(**sent: object) -> dict[str, str]:
-    """What a browser sent, as types and lengths only: for the audit log, never the values."""
-    return {
-        name: f"{type(value).__name__}({len(value)})"
-        if isinstance(value, (str, list, dict))
-        else type(value).__name__
-        for name, value in sent.items()
-    }
 
 
 def refuse(

@@ -86,21 +86,26 @@ def area_period_options(app: Dash, prefix: str, sources: Sources) -> None:
         return options, str(kept or periods[0]) if periods else None
 
 
+def shapes(**sent: object) -> dict[str, str]:
+    """What a browser sent, as types and lengths only: for the audit log, never the values
+    (one of them may be a password, or what someone typed)."""
+    return {
+        name: f"{type(value).__name__}({len(value)})"
+        if isinstance(value, str | list)
+        else type(value).__name__
+        for name, value in sent.items()
+    }
+
+
 def record_refusal(sources: Sources, page: str, **sent: object) -> None:
     """Record in the audit log that a callback refused what it was sent (something no list
     offers): which inputs, and their types and lengths, never the values themselves."""
-    shapes = {
-        name: f"{type(value).__name__}({len(value)})"
-        if isinstance(value, str)
-        else type(value).__name__
-        for name, value in sent.items()
-        if value is not None
-    }
-    if shapes:  # nothing sent yet is a page still being filled in, not a refusal
+    found = shapes(**{name: value for name, value in sent.items() if value is not None})
+    if found:  # nothing sent yet is a page still being filled in, not a refusal
         note(
             sources.store.connection,
             current_user().username,
             "read",
             "refused",
-            detail={"page": page, "sent": shapes},
+            detail={"page": page, "sent": found},
         )
